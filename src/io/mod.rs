@@ -1,0 +1,1 @@
+//! Inputs: rasters, forcing, observed discharge, descriptors.
