@@ -1,0 +1,47 @@
+//! Metadata of model variables: smash's registry (`smash/_constant.py`, spec §3) kept next to the code.
+
+/// Default value of a variable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    /// The same value whatever the time step.
+    Fixed(f64),
+    /// `value · dt / 3600` (smash scales `llr` this way).
+    PerHour(f64),
+}
+
+impl DefaultValue {
+    /// The default for a step of `dt` seconds.
+    pub fn at(self, dt: f64) -> f64 {
+        match self {
+            DefaultValue::Fixed(v) => v,
+            DefaultValue::PerHour(v) => v * dt / 3600.0,
+        }
+    }
+}
+
+/// A parameter or state of a model structure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VarInfo {
+    /// smash's name (`cp`, `hlr`, …).
+    pub name: &'static str,
+    /// Unit, as written in docs and output metadata.
+    pub unit: &'static str,
+    pub description: &'static str,
+    pub default: DefaultValue,
+    /// Default calibration bounds (smash's `DEFAULT_BOUNDS_*`).
+    pub bounds: (f64, f64),
+    /// Feasible domain, open interval `(low, high)`; infinite ends allowed.
+    pub feasible: (f64, f64),
+}
+
+impl VarInfo {
+    /// Whether `v` lies in the open feasible domain.
+    pub fn is_feasible(&self, v: f64) -> bool {
+        v.is_finite() && v > self.feasible.0 && v < self.feasible.1
+    }
+}
+
+/// Looks a variable up by name.
+pub fn find<'a>(vars: &'a [VarInfo], name: &str) -> Option<&'a VarInfo> {
+    vars.iter().find(|v| v.name == name)
+}

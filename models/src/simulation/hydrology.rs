@@ -1,0 +1,118 @@
+//! The per-cell hydrology over a chunk of steps, for one pack of cells, with run-time dispatch to the
+//! widest instruction set the CPU has.
+
+use crate::gr::production::percolation_beta;
+use crate::lanes::{Lane, Pack};
+use crate::structure::{Gr4, HydrologyStep};
+use crate::Real;
+
+/// Maximum number of parameters or states of a hydrological module.
+pub(crate) const MAX_VARS: usize = 8;
+
+/// What a pack of cells needs over a chunk of steps (an implementation detail of [`Kernel`]).
+#[doc(hidden)]
+pub struct HydrologyJob<'a, T> {
+    /// Forcing [mm/dt], `[T, N]`.
+    pub prcp: &'a [T],
+    pub pet: &'a [T],
+    /// Number of cells `N` (row length of the forcing).
+    pub n: usize,
+    /// First step of the chunk and its length.
+    pub t0: usize,
+    pub tc: usize,
+    /// First cell of the pack and the number of real cells in it (≤ lanes).
+    pub c0: usize,
+    pub width: usize,
+    /// Constants of the step: step [s], cell size [m].
+    pub dt: T,
+    pub dx: T,
+    pub dy: T,
+}
+
+/// Scalar types with a vectorised hydrology kernel.
+pub trait Kernel: Real {
+    /// Cells per pack.
+    const LANES: usize;
+
+    /// Runs the pack over the chunk.
+    ///
+    /// * `params`: `[P, LANES]`; `states`: `[K, LANES]`, updated;
+    /// * `q`: the pack's runoff `qt` [m³/s], `[LANES, tc]` (cell-major).
+    #[doc(hidden)]
+    fn hydrology_pack(job: &HydrologyJob<'_, Self>, params: &[Self], states: &mut [Self], q: &mut [Self]);
+}
+
+#[inline(always)]
+fn load<V: Lane>(row: &[V::Scalar], c0: usize, width: usize) -> V {
+    if width == V::WIDTH {
+        V::from_slice(&row[c0..c0 + V::WIDTH])
+    } else {
+        let mut buf = [V::Scalar::ZERO; 16];
+        buf[..width].copy_from_slice(&row[c0..c0 + width]);
+        V::from_slice(&buf)
+    }
+}
+
+/// The generic pack kernel: the time loop of one structure for `V::WIDTH` cells.
+#[inline(always)]
+fn run_pack<H: HydrologyStep, V: Lane>(
+    job: &HydrologyJob<'_, V::Scalar>,
+    nparams: usize,
+    params: &[V::Scalar],
+    states: &mut [V::Scalar],
+    q: &mut [V::Scalar],
+) {
+    let l = V::WIDTH;
+    let nstates = states.len() / l;
+    let mut par = [V::splat(V::Scalar::ZERO); MAX_VARS];
+    let mut st = [V::splat(V::Scalar::ZERO); MAX_VARS];
+    for k in 0..nparams {
+        par[k] = V::from_slice(&params[k * l..]);
+    }
+    for k in 0..nstates {
+        st[k] = V::from_slice(&states[k * l..]);
+    }
+    let beta = V::splat(percolation_beta(job.dt));
+    let (milli, dx, dy, dt) =
+        (V::splat(V::Scalar::from_f64(1e-3)), V::splat(job.dx), V::splat(job.dy), V::splat(job.dt));
+    let n = job.n;
+    for t in 0..job.tc {
+        let row = (job.t0 + t) * n;
+        let p = load::<V>(&job.prcp[row..row + n], job.c0, job.width);
+        let e = load::<V>(&job.pet[row..row + n], job.c0, job.width);
+        let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta);
+        let qt = qt_mm * milli * dx * dy / dt;
+        for i in 0..l {
+            q[i * job.tc + t] = qt.lane(i);
+        }
+    }
+    for k in 0..nstates {
+        st[k].write_to(&mut states[k * l..]);
+    }
+}
+
+macro_rules! dispatch {
+    ($t:ty, $lanes:literal, $avx2:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t]) {
+            run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q)
+        }
+
+        impl Kernel for $t {
+            const LANES: usize = $lanes;
+
+            fn hydrology_pack(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t]) {
+                #[cfg(target_arch = "x86_64")]
+                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports the features `$avx2` is compiled for.
+                    return unsafe { $avx2(job, params, states, q) };
+                }
+                run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q)
+            }
+        }
+    };
+}
+
+dispatch!(f32, 8, gr4_pack_f32_avx2);
+dispatch!(f64, 4, gr4_pack_f64_avx2);

@@ -1,0 +1,233 @@
+//! The batched forward simulation (spec §2.3, reordered).
+//!
+//! One call evaluates `S` parameter sets on the same forcing. The per-cell hydrology runs over a chunk
+//! of steps for every cell independently (packs of cells, in parallel), then the routing sweeps the
+//! cells in topological order over the same chunk. This equals smash's time-outer loop exactly
+//! (spec §2.3, "Reordering is valid"). Chunks bound the memory to `S · N · chunk` values.
+
+mod hydrology;
+mod routing;
+
+pub use hydrology::{HydrologyJob, Kernel};
+
+use crate::network::{NetworkError, RoutingNetwork};
+use crate::routing::{kw::KwMemory, RoutingModule};
+use crate::structure::Structure;
+use crate::Real;
+use hydrology::MAX_VARS;
+use rayon::prelude::*;
+use routing::{route_chunk, RoutingState};
+
+/// Forcing shared by every parameter set.
+#[derive(Debug, Clone, Copy)]
+pub struct Forcing<'a, T> {
+    /// Number of steps `T`.
+    pub ntime: usize,
+    /// Rainfall [mm/dt], `[T, N]` time-major; negative = missing.
+    pub prcp: &'a [T],
+    /// Potential evapotranspiration [mm/dt], `[T, N]`; negative = missing.
+    pub pet: &'a [T],
+}
+
+/// What the simulation runs on.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    pub structure: Structure,
+    pub network: &'a RoutingNetwork,
+    /// Time step [s].
+    pub dt: f64,
+    /// Cells whose discharge is returned (gauges), `[G]`.
+    pub outlets: &'a [usize],
+}
+
+/// Parameters and states of `S` parameter sets on `N` cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch<T> {
+    pub nset: usize,
+    pub ncell: usize,
+    /// `[P, S, N]`, in the order of [`Structure::parameters`].
+    pub parameters: Vec<T>,
+    /// `[K, S, N]`, in the order of [`Structure::states`]; initial states on entry, final on return.
+    pub states: Vec<T>,
+}
+
+/// Tuning of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunOptions {
+    /// Upper bound on the runoff buffer, `S · N · chunk` values.
+    pub max_buffer_values: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { max_buffer_values: 64 << 20 }
+    }
+}
+
+/// Why a simulation cannot run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimulationError {
+    /// An array does not have the size the setup implies.
+    Size { what: &'static str, expected: usize, got: usize },
+    Network(NetworkError),
+    /// An outlet index is not a cell.
+    Outlet { index: usize, ncell: usize },
+}
+
+impl core::fmt::Display for SimulationError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SimulationError::Size { what, expected, got } => write!(f, "{what} has {got} values, expected {expected}"),
+            SimulationError::Network(e) => write!(f, "inconsistent routing network: {e}"),
+            SimulationError::Outlet { index, ncell } => write!(f, "outlet cell {index} is not one of the {ncell} cells"),
+        }
+    }
+}
+
+impl std::error::Error for SimulationError {}
+
+fn check(what: &'static str, expected: usize, got: usize) -> Result<(), SimulationError> {
+    (expected == got).then_some(()).ok_or(SimulationError::Size { what, expected, got })
+}
+
+/// Runs the forward model for every parameter set of `batch` and updates its states to the final states.
+///
+/// # Returns
+/// Discharge at the outlets [m³/s], `[S, T, G]`.
+///
+/// # Errors
+/// When array sizes disagree with the setup or the network is not topologically ordered.
+pub fn forward<T: Kernel>(
+    setup: &Setup<'_>,
+    forcing: &Forcing<'_, T>,
+    batch: &mut Batch<T>,
+    options: &RunOptions,
+) -> Result<Vec<T>, SimulationError> {
+    let network = setup.network;
+    network.validate().map_err(SimulationError::Network)?;
+    let (n, s, nt, g) = (network.len(), batch.nset, forcing.ntime, setup.outlets.len());
+    let hydro_p = setup.structure.hydrology.parameters().len();
+    let hydro_k = setup.structure.hydrology.states().len();
+    let np = setup.structure.parameters().len();
+    let nk = setup.structure.states().len();
+    check("batch cells", n, batch.ncell)?;
+    check("prcp", nt * n, forcing.prcp.len())?;
+    check("pet", nt * n, forcing.pet.len())?;
+    check("parameters", np * s * n, batch.parameters.len())?;
+    check("states", nk * s * n, batch.states.len())?;
+    if let Some(&index) = setup.outlets.iter().find(|&&i| i >= n) {
+        return Err(SimulationError::Outlet { index, ncell: n });
+    }
+    assert!(hydro_p <= MAX_VARS && hydro_k <= MAX_VARS);
+
+    let lanes = T::LANES;
+    let nb = n.div_ceil(lanes);
+    let npad = nb * lanes;
+    let packed_params = pack(&batch.parameters[..hydro_p * s * n], hydro_p, s, n, lanes);
+    let mut packed_states = pack(&batch.states[..hydro_k * s * n], hydro_k, s, n, lanes);
+    let routing_params = &batch.parameters[hydro_p * s * n..];
+    let (mut hlr, mut kw_memory) = routing_memory(setup.structure.routing, &batch.states[hydro_k * s * n..], s * n);
+
+    let chunk = (options.max_buffer_values / (s * npad).max(1)).clamp(1, nt.max(1));
+    let mut q = vec![T::ZERO; s * npad * chunk];
+    let mut out = vec![T::ZERO; s * nt * g];
+    let (dt, dx, dy) = (T::from_f64(setup.dt), T::from_f64(network.dx), T::from_f64(network.dy));
+    let mut t0 = 0;
+    while t0 < nt {
+        let tc = chunk.min(nt - t0);
+        let q = &mut q[..s * npad * tc];
+        q.par_chunks_mut(lanes * tc)
+            .zip(packed_states.par_chunks_mut(hydro_k * lanes))
+            .zip(packed_params.par_chunks(hydro_p * lanes))
+            .enumerate()
+            .for_each(|(item, ((q, states), params))| {
+                let c0 = (item % nb) * lanes;
+                let job = HydrologyJob {
+                    prcp: forcing.prcp,
+                    pet: forcing.pet,
+                    n,
+                    t0,
+                    tc,
+                    c0,
+                    width: lanes.min(n - c0),
+                    dt,
+                    dx,
+                    dy,
+                };
+                T::hydrology_pack(&job, params, states, q);
+            });
+        let module = setup.structure.routing;
+        q.par_chunks_mut(npad * tc)
+            .zip(hlr.par_chunks_mut(n.max(1)))
+            .zip(kw_memory.par_chunks_mut(n.max(1)))
+            .enumerate()
+            .for_each(|(set, ((q, hlr), memory))| {
+                let param = |k: usize| &routing_params[(k * s + set) * n..(k * s + set + 1) * n];
+                let state = match module {
+                    RoutingModule::Zero | RoutingModule::Lag0 => RoutingState::Lag0,
+                    RoutingModule::Lr => RoutingState::Lr { llr: param(0), hlr },
+                    RoutingModule::Kw => RoutingState::Kw { akw: param(0), bkw: param(1), memory },
+                };
+                route_chunk(network, module, dt, q, tc, state);
+            });
+        for set in 0..s {
+            for (j, &cell) in setup.outlets.iter().enumerate() {
+                let series = &q[(set * npad + cell) * tc..][..tc];
+                for (t, &v) in series.iter().enumerate() {
+                    out[(set * nt + t0 + t) * g + j] = v;
+                }
+            }
+        }
+        t0 += tc;
+    }
+
+    unpack(&packed_states, &mut batch.states[..hydro_k * s * n], hydro_k, s, n, lanes);
+    if setup.structure.routing == RoutingModule::Lr {
+        batch.states[hydro_k * s * n..].copy_from_slice(&hlr);
+    }
+    Ok(out)
+}
+
+/// `[K, S, N]` → `[S, NB, K, LANES]`, padding the last pack with its first cell.
+fn pack<T: Real>(values: &[T], k: usize, s: usize, n: usize, lanes: usize) -> Vec<T> {
+    let nb = n.div_ceil(lanes);
+    let mut out = vec![T::ZERO; s * nb * k * lanes];
+    for set in 0..s {
+        for b in 0..nb {
+            for var in 0..k {
+                let src = &values[(var * s + set) * n..][..n];
+                let dst = &mut out[((set * nb + b) * k + var) * lanes..][..lanes];
+                for (l, d) in dst.iter_mut().enumerate() {
+                    let cell = b * lanes + l;
+                    *d = src[if cell < n { cell } else { b * lanes }];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Inverse of [`pack`], dropping the padding.
+fn unpack<T: Real>(packed: &[T], values: &mut [T], k: usize, s: usize, n: usize, lanes: usize) {
+    let nb = n.div_ceil(lanes);
+    for set in 0..s {
+        for var in 0..k {
+            for cell in 0..n {
+                let (b, l) = (cell / lanes, cell % lanes);
+                values[(var * s + set) * n + cell] = packed[((set * nb + b) * k + var) * lanes + l];
+            }
+        }
+    }
+}
+
+/// The routing memory of every set: `hlr` `[S, N]` for lr, the kw memory `[S, N]` for kw.
+fn routing_memory<T: Real>(module: RoutingModule, states: &[T], sn: usize) -> (Vec<T>, Vec<KwMemory<T>>) {
+    match module {
+        RoutingModule::Lr => (states[..sn].to_vec(), vec![KwMemory::default(); sn]),
+        RoutingModule::Kw => (vec![T::ZERO; sn], vec![KwMemory::default(); sn]),
+        _ => (vec![T::ZERO; sn], vec![KwMemory::default(); sn]),
+    }
+}
+
+#[cfg(test)]
+mod tests;
