@@ -114,5 +114,5 @@ macro_rules! dispatch {
     };
 }
 
-dispatch!(f32, 8, gr4_pack_f32_avx2);
-dispatch!(f64, 4, gr4_pack_f64_avx2);
+dispatch!(f32, 16, gr4_pack_f32_avx2);
+dispatch!(f64, 8, gr4_pack_f64_avx2);
