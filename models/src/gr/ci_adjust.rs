@@ -7,11 +7,21 @@
 //! skipped; `ci = argmin_c |SD(c) − DC|`, the first minimum.
 
 use super::interception::interception;
+use crate::lanes::{Lane, Pack};
 use crate::Real;
 use rayon::prelude::*;
 
 /// Number of capacity candidates (0.1 … 2.9).
-const CANDIDATES: usize = 29;
+pub const CANDIDATES: usize = 29;
+
+/// Candidates in a pack of 32 lanes; the 3 padding lanes never win (see [`best_candidate`]).
+pub type CandidatePack<T> = Pack<T, 32>;
+
+/// The capacity candidates `0.1 + k·0.1` (f32 arithmetic, as numpy's f32 `arange`), padded to 32 lanes.
+pub fn candidates<T: Real>() -> CandidatePack<T> {
+    let step = T::from_f64(0.1f32 as f64);
+    Pack(core::array::from_fn(|k| step + T::from_f64(k.min(CANDIDATES - 1) as f64) * step))
+}
 
 /// Adjusted interception capacity [mm] of each cell.
 ///
@@ -22,25 +32,49 @@ const CANDIDATES: usize = 29;
 /// # Returns
 /// `ci`, `[N]`.
 pub fn adjust_interception_capacity<T: Real>(prcp: &[T], pet: &[T], day: &[i64], n: usize) -> Vec<T> {
+    adjust_with(prcp, pet, day, n, adjust_cell::<T>)
+}
+
+/// [`adjust_interception_capacity`] with the per-cell kernel `cell` (a vectorised build of [`adjust_cell`]).
+pub fn adjust_with<T: Real>(
+    prcp: &[T],
+    pet: &[T],
+    day: &[i64],
+    n: usize,
+    cell: impl Fn(&[T], &[T], &[i64], usize, usize) -> T + Sync,
+) -> Vec<T> {
     let nt = day.len();
     assert_eq!(prcp.len(), nt * n, "prcp must be [T, N]");
     assert_eq!(pet.len(), nt * n, "pet must be [T, N]");
-    let step = T::from_f64(0.1f32 as f64);
-    let candidates: Vec<T> = (0..CANDIDATES).map(|k| step + T::from_f64(k as f64) * step).collect();
-    (0..n)
-        .into_par_iter()
-        .map(|x| {
-            let reference = daily_reference(prcp, pet, day, n, x);
-            let mut best = (T::ZERO, None::<T>);
-            for &c in &candidates {
-                let gap = (intercepted(prcp, pet, nt, n, x, c) - reference).abs();
-                if best.1.is_none_or(|g| gap < g) {
-                    best = (c, Some(gap));
-                }
-            }
-            best.0
-        })
-        .collect()
+    (0..n).into_par_iter().with_min_len(64).map(|x| cell(prcp, pet, day, n, x)).collect()
+}
+
+/// The adjusted capacity of cell `x`: every candidate store runs at once, one per lane.
+#[inline(always)]
+pub fn adjust_cell<T: Real>(prcp: &[T], pet: &[T], day: &[i64], n: usize, x: usize) -> T {
+    let reference = daily_reference(prcp, pet, day, n, x);
+    let c = candidates::<T>();
+    let zero = CandidatePack::splat(T::ZERO);
+    let (mut hi, mut total) = (zero, zero);
+    for t in 0..day.len() {
+        let (p, e) = (prcp[t * n + x], pet[t * n + x]);
+        if p >= T::ZERO && e >= T::ZERO {
+            total = total + interception(CandidatePack::splat(p), CandidatePack::splat(e), c, &mut hi).ei;
+        }
+    }
+    best_candidate(&c, &total, reference)
+}
+
+/// The first candidate whose intercepted total is closest to `reference`.
+fn best_candidate<T: Real>(c: &CandidatePack<T>, total: &CandidatePack<T>, reference: T) -> T {
+    let mut best = (c.0[0], (total.0[0] - reference).abs());
+    for k in 1..CANDIDATES {
+        let gap = (total.0[k] - reference).abs();
+        if gap < best.1 {
+            best = (c.0[k], gap);
+        }
+    }
+    best.0
 }
 
 /// `Σ_days min(P_day, E_day)` for cell `x`.
@@ -61,19 +95,6 @@ fn daily_reference<T: Real>(prcp: &[T], pet: &[T], day: &[i64], n: usize, x: usi
         }
     }
     total + p_day.min(e_day)
-}
-
-/// `Σ_t ei` of an interception store of capacity `c` starting empty, missing steps skipped.
-fn intercepted<T: Real>(prcp: &[T], pet: &[T], nt: usize, n: usize, x: usize, c: T) -> T {
-    let mut hi = T::ZERO;
-    let mut total = T::ZERO;
-    for t in 0..nt {
-        let (p, e) = (prcp[t * n + x], pet[t * n + x]);
-        if p >= T::ZERO && e >= T::ZERO {
-            total += interception(p, e, c, &mut hi).ei;
-        }
-    }
-    total
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The per-cell hydrology over a chunk of steps, for one pack of cells, with run-time dispatch to the
 //! widest instruction set the CPU has.
 
-use crate::gr::production::percolation_beta;
+use crate::gr::{ci_adjust, production::percolation_beta};
 use crate::lanes::{Lane, Pack};
 use crate::structure::{Gr4, HydrologyStep};
 use crate::Real;
@@ -40,6 +40,9 @@ pub trait Kernel: Real {
     /// * `q`: the pack's runoff `qt` [m³/s], `[LANES, tc]` (cell-major).
     #[doc(hidden)]
     fn hydrology_pack(job: &HydrologyJob<'_, Self>, params: &[Self], states: &mut [Self], q: &mut [Self]);
+
+    /// Interception-capacity adjustment ([`crate::gr::ci_adjust`]) with the widest instruction set.
+    fn adjust_interception_capacity(prcp: &[Self], pet: &[Self], day: &[i64], n: usize) -> Vec<Self>;
 }
 
 #[inline(always)]
@@ -92,11 +95,17 @@ fn run_pack<H: HydrologyStep, V: Lane>(
 }
 
 macro_rules! dispatch {
-    ($t:ty, $lanes:literal, $avx2:ident) => {
+    ($t:ty, $lanes:literal, $avx2:ident, $ci_avx2:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t]) {
             run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $ci_avx2(prcp: &[$t], pet: &[$t], day: &[i64], n: usize, x: usize) -> $t {
+            ci_adjust::adjust_cell(prcp, pet, day, n, x)
         }
 
         impl Kernel for $t {
@@ -110,9 +119,18 @@ macro_rules! dispatch {
                 }
                 run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q)
             }
+
+            fn adjust_interception_capacity(prcp: &[$t], pet: &[$t], day: &[i64], n: usize) -> Vec<$t> {
+                #[cfg(target_arch = "x86_64")]
+                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports the features `$ci_avx2` is compiled for.
+                    return ci_adjust::adjust_with(prcp, pet, day, n, |p, e, d, n, x| unsafe { $ci_avx2(p, e, d, n, x) });
+                }
+                ci_adjust::adjust_interception_capacity(prcp, pet, day, n)
+            }
         }
     };
 }
 
-dispatch!(f32, 16, gr4_pack_f32_avx2);
-dispatch!(f64, 8, gr4_pack_f64_avx2);
+dispatch!(f32, 16, gr4_pack_f32_avx2, ci_cell_f32_avx2);
+dispatch!(f64, 8, gr4_pack_f64_avx2, ci_cell_f64_avx2);

@@ -162,3 +162,14 @@ fn wrong_sizes_are_reported() {
     let err = forward(&setup, &f, &mut b, &RunOptions::default()).unwrap_err();
     assert_eq!(err, SimulationError::Size { what: "prcp", expected: 120, got: 100 });
 }
+
+#[test]
+fn vectorised_interception_adjustment_equals_the_scalar_one() {
+    let (nt, n) = (72, 12);
+    let (prcp, pet) = forcing::<f32>(nt, n);
+    let day: Vec<i64> = (0..nt as i64).map(|t| (t + 5) / 24).collect();
+    let fast = <f32 as Kernel>::adjust_interception_capacity(&prcp, &pet, &day, n);
+    let plain = crate::gr::ci_adjust::adjust_interception_capacity(&prcp, &pet, &day, n);
+    assert_eq!(fast, plain);
+    assert!(fast.iter().any(|&c| c > 0.15), "some cell intercepts more than the smallest store: {fast:?}");
+}
