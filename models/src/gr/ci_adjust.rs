@@ -3,7 +3,7 @@
 //!
 //! For each cell, the daily reference `DC = Σ_days min(P_day, E_day)` (sums of the non-negative values of
 //! each day) is matched by the interception store alone: for candidates `c ∈ {0.1, 0.2, …, 2.9}`
-//! (f32 arithmetic, `0.1 + k·0.1`), `SD(c) = Σ_t ei` with the store starting empty and missing steps
+//! (`(k + 1)·0.1f32`, one rounding), `SD(c) = Σ_t ei` with the store starting empty and missing steps
 //! skipped; `ci = argmin_c |SD(c) − DC|`, the first minimum.
 
 use super::interception::interception;
@@ -17,10 +17,11 @@ pub const CANDIDATES: usize = 29;
 /// Candidates in a pack of 32 lanes; the 3 padding lanes never win (see [`best_candidate`]).
 pub type CandidatePack<T> = Pack<T, 32>;
 
-/// The capacity candidates `0.1 + k·0.1` (f32 arithmetic, as numpy's f32 `arange`), padded to 32 lanes.
+/// The capacity candidates `(k + 1)·0.1f32` rounded once to f32, as smash's Fortran makes them (so
+/// 0.9 → 0.90000004 but 1.4 → 1.4; numpy's float32 `arange` would give 1.4000001), padded to 32 lanes.
 pub fn candidates<T: Real>() -> CandidatePack<T> {
-    let step = T::from_f64(0.1f32 as f64);
-    Pack(core::array::from_fn(|k| step + T::from_f64(k.min(CANDIDATES - 1) as f64) * step))
+    let step = 0.1f32 as f64;
+    Pack(core::array::from_fn(|k| T::from_f64((step + k.min(CANDIDATES - 1) as f64 * step) as f32 as f64)))
 }
 
 /// Adjusted interception capacity [mm] of each cell.
@@ -108,8 +109,10 @@ mod tests {
         let prcp = [0.9f32, 0.0, 0.0];
         let pet = [0.0f32, 5.0, 0.0];
         let ci = adjust_interception_capacity(&prcp, &pet, &[1, 1, 1], 1);
-        assert_eq!(ci[0], 0.1f32 + 8.0 * 0.1f32);
         assert_eq!(ci[0].to_bits(), 0.900_000_04f32.to_bits());
+        let c = candidates::<f32>();
+        assert_eq!(c.0[13], 1.4f32, "1.4 rounds from f64, not through f32 steps");
+        assert_eq!(c.0[28].to_bits(), 2.9000001f32.to_bits());
     }
 
     #[test]

@@ -1,0 +1,56 @@
+//! `hydrograd bench CONFIG [--sets 1,64] [--repeats N] [--whole-run]`: forward throughput.
+//!
+//! Prints one JSON object per line so that `benches/compare.py` can set the figures beside smash's.
+
+use hydrograd::bench::{bench_forward, bench_whole_run};
+use hydrograd::config::Config;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The configuration file (TOML).
+    config: PathBuf,
+    /// Batch sizes to time (parameter sets per call), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    sets: Vec<usize>,
+    /// Timed repetitions; the best is reported.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Also time whole `hydrograd run`s (inputs from the cache, outputs written to a temp folder).
+    #[arg(long)]
+    whole_run: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    let config = Config::from_file(&args.config)?;
+    let threads = rayon::current_num_threads();
+    for &sets in &args.sets {
+        let r = bench_forward(&config, sets, args.repeats.max(1))?;
+        println!(
+            "{{\"case\": \"forward\", \"config\": {:?}, \"sets\": {sets}, \"threads\": {threads}, \"cells\": {}, \"steps\": {}, \"seconds\": {:.6}, \"cell_steps_per_s\": {:.0}}}",
+            args.config.display().to_string(),
+            r.cells,
+            r.steps,
+            r.seconds,
+            r.cell_steps_per_second()
+        );
+    }
+    if args.whole_run {
+        let r = bench_whole_run(&config, args.repeats.max(1))?;
+        println!(
+            "{{\"case\": \"whole_run\", \"config\": {:?}, \"sets\": 1, \"threads\": {threads}, \"cells\": {}, \"steps\": {}, \"seconds\": {:.6}, \"cell_steps_per_s\": {:.0}}}",
+            args.config.display().to_string(),
+            r.cells,
+            r.steps,
+            r.seconds,
+            r.cell_steps_per_second()
+        );
+    }
+    Ok(())
+}

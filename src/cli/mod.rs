@@ -1,0 +1,37 @@
+//! Subcommands, one file each. They parse arguments, call one library function and print the result.
+
+mod bench;
+mod run;
+
+use clap::{Parser, Subcommand};
+
+/// GPU-accelerated, differentiable distributed hydrology (smash-equivalent GR models).
+#[derive(Parser)]
+#[command(name = "hydrograd", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Forward run: simulate discharge for a configuration and write the outputs.
+    Run(run::RunArgs),
+    /// Measure forward throughput (cell-steps per second), optionally against smash.
+    Bench(bench::BenchArgs),
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::bench(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Configuration: a TOML file whose keys mirror smash's setup names (see `docs/config.md`).
+//!
+//! Parsing goes in two stages, like ripgrep's low/high arguments and smash's `_standardize`: serde reads
+//! the file into raw structs (`raw`), then [`Config::from_toml`] validates every value and resolves
+//! relative paths against the folder of the config file.
+
+mod error;
+mod raw;
+
+pub use error::ConfigError;
+
+use crate::io::forcing::{AtmosSpec, MissingFile};
+use crate::time::{parse_datetime, TimeAxis};
+use hydrograd_models::routing::RoutingModule;
+use hydrograd_models::structure::{HydrologicalModule, Structure};
+use raw::{RawConfig, RawMesh, RawSetup};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Float precision of the computation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Single precision, as smash computes (default).
+    F32,
+    F64,
+}
+
+/// Where the mesh comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MeshSource {
+    /// Catchments delineated upstream of gauges (smash's `generate_mesh(x, y, area, code)`).
+    Gauges { flwdir: PathBuf, gauge_attributes: PathBuf, max_depth: usize, area_error_th: Option<f64> },
+    /// Every cell of a bounding box `[xmin, xmax, ymin, ymax]` [m] (ungauged domain).
+    Bbox { flwdir: PathBuf, bbox: [f64; 4] },
+}
+
+impl MeshSource {
+    /// The flow-direction raster.
+    pub fn flwdir(&self) -> &Path {
+        match self {
+            MeshSource::Gauges { flwdir, .. } | MeshSource::Bbox { flwdir, .. } => flwdir,
+        }
+    }
+}
+
+/// Values set by the user for parameters or initial states: uniform values and/or a map file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Overrides {
+    /// `name = value`, applied on every active cell.
+    pub uniform: Vec<(String, f64)>,
+    /// A safetensors file with one `[nrow, ncol]` tensor per variable it sets (as `hydrograd run` writes).
+    pub file: Option<PathBuf>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes (hex), recorded in outputs.
+    pub hash: String,
+    pub structure: Structure,
+    pub time: TimeAxis,
+    pub atmos: AtmosSpec,
+    pub qobs_directory: Option<PathBuf>,
+    pub descriptor_directory: Option<PathBuf>,
+    pub descriptor_name: Vec<String>,
+    pub adjust_interception: bool,
+    pub precision: Precision,
+    /// Where assembled forcing is cached between runs.
+    pub cache_directory: PathBuf,
+    pub mesh: MeshSource,
+    pub parameters: Overrides,
+    pub initial_states: Overrides,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::from_toml(&text, path)
+    }
+
+    /// Validates the TOML `text` of the file at `path` (relative paths resolve against its folder).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let invalid = |section: &'static str, key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            section,
+            key: key.to_string(),
+            message,
+        };
+        let setup = &raw.setup;
+        let structure = structure(setup, &invalid)?;
+        let time = time_axis(setup, &invalid)?;
+        let atmos = atmos(setup, &resolve, &invalid)?;
+        let mesh = mesh_source(&raw.mesh, &resolve, &invalid)?;
+        let precision = match setup.precision.as_str() {
+            "f32" => Precision::F32,
+            "f64" => Precision::F64,
+            other => return Err(invalid("setup", "precision", format!("'{other}' is not one of f32, f64"))),
+        };
+        if setup.descriptor_directory.is_none() && !setup.descriptor_name.is_empty() {
+            return Err(invalid("setup", "descriptor_name", "is set but descriptor_directory is not".into()));
+        }
+        let parameters = overrides(&raw.parameters, &structure.parameters(), "parameters", &resolve, &invalid)?;
+        let initial_states = overrides(&raw.initial_states, &structure.states(), "initial_states", &resolve, &invalid)?;
+        Ok(Config {
+            path: path.to_path_buf(),
+            hash: format!("{:x}", Sha256::digest(text.as_bytes())),
+            structure,
+            time,
+            atmos,
+            qobs_directory: setup.qobs_directory.as_deref().map(&resolve),
+            descriptor_directory: setup.descriptor_directory.as_deref().map(&resolve),
+            descriptor_name: setup.descriptor_name.clone(),
+            adjust_interception: setup.adjust_interception,
+            precision,
+            cache_directory: setup.cache_directory.as_deref().map(&resolve).unwrap_or_else(default_cache_directory),
+            mesh,
+            parameters,
+            initial_states,
+        })
+    }
+}
+
+type Invalid<'a> = dyn Fn(&'static str, &str, String) -> ConfigError + 'a;
+
+fn structure(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<Structure, ConfigError> {
+    let hydrology = HydrologicalModule::from_name(&setup.hydrological_module).ok_or_else(|| {
+        invalid("setup", "hydrological_module", format!("'{}' is not one of: gr4", setup.hydrological_module))
+    })?;
+    let routing = RoutingModule::from_name(&setup.routing_module).ok_or_else(|| {
+        invalid("setup", "routing_module", format!("'{}' is not one of: zero, lag0, lr, kw", setup.routing_module))
+    })?;
+    Ok(Structure { hydrology, routing })
+}
+
+fn time_axis(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<TimeAxis, ConfigError> {
+    let dt = setup.dt;
+    if !(dt > 0.0) || dt.fract() != 0.0 {
+        return Err(invalid("setup", "dt", format!("{dt} s: the time step must be a positive whole number of seconds")));
+    }
+    let date = |key: &str, text: &str| {
+        parse_datetime(text).ok_or_else(|| {
+            invalid("setup", key, format!("'{text}' is not a date (expected 'YYYY-mm-dd HH:MM' or 'YYYY-mm-dd')"))
+        })
+    };
+    let start = date("start_time", &setup.start_time)?;
+    let end = date("end_time", &setup.end_time)?;
+    if end <= start {
+        return Err(invalid("setup", "end_time", format!("{end} is not after start_time {start}")));
+    }
+    let span = (end - start).num_seconds();
+    let dt = dt as i64;
+    if span % dt != 0 {
+        return Err(invalid("setup", "end_time", format!("the period {start} → {end} is not a whole number of dt = {dt} s")));
+    }
+    Ok(TimeAxis { start, dt, ntime: (span / dt) as usize })
+}
+
+fn atmos(setup: &RawSetup, resolve: &dyn Fn(&Path) -> PathBuf, invalid: &Invalid<'_>) -> Result<AtmosSpec, ConfigError> {
+    for (key, v) in [("prcp_conversion_factor", setup.prcp_conversion_factor), ("pet_conversion_factor", setup.pet_conversion_factor)]
+    {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(invalid("setup", key, format!("{v}: must be a positive number")));
+        }
+    }
+    let missing_forcing_file = match setup.missing_forcing_file.as_str() {
+        "error" => MissingFile::Error,
+        "as_missing" => MissingFile::AsMissing,
+        other => return Err(invalid("setup", "missing_forcing_file", format!("'{other}' is not one of: error, as_missing"))),
+    };
+    Ok(AtmosSpec {
+        prcp_directory: resolve(&setup.prcp_directory),
+        prcp_conversion_factor: setup.prcp_conversion_factor as f32,
+        pet_directory: resolve(&setup.pet_directory),
+        pet_conversion_factor: setup.pet_conversion_factor as f32,
+        daily_interannual_pet: setup.daily_interannual_pet,
+        missing_forcing_file,
+    })
+}
+
+fn mesh_source(mesh: &RawMesh, resolve: &dyn Fn(&Path) -> PathBuf, invalid: &Invalid<'_>) -> Result<MeshSource, ConfigError> {
+    let flwdir = resolve(&mesh.flwdir);
+    match (&mesh.gauge_attributes, mesh.bbox) {
+        (Some(g), None) => {
+            if let Some(th) = mesh.area_error_th
+                && !(th > 0.0)
+            {
+                return Err(invalid("mesh", "area_error_th", format!("{th}: must be positive")));
+            }
+            Ok(MeshSource::Gauges { flwdir, gauge_attributes: resolve(g), max_depth: mesh.max_depth, area_error_th: mesh.area_error_th })
+        }
+        (None, Some(bbox)) => {
+            if !(bbox.iter().all(|v| v.is_finite()) && bbox[0] < bbox[1] && bbox[2] < bbox[3]) {
+                return Err(invalid("mesh", "bbox", format!("{bbox:?}: expected [xmin, xmax, ymin, ymax] with xmin < xmax, ymin < ymax")));
+            }
+            Ok(MeshSource::Bbox { flwdir, bbox })
+        }
+        (Some(_), Some(_)) => Err(invalid("mesh", "bbox", "give either gauge_attributes or bbox, not both".into())),
+        (None, None) => Err(invalid("mesh", "gauge_attributes", "give gauge_attributes (gauged catchments) or bbox (ungauged domain)".into())),
+    }
+}
+
+fn overrides(
+    table: &toml::Table,
+    vars: &[hydrograd_models::registry::VarInfo],
+    section: &'static str,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    invalid: &Invalid<'_>,
+) -> Result<Overrides, ConfigError> {
+    let mut out = Overrides::default();
+    for (key, value) in table {
+        if key == "file" {
+            let path = value.as_str().ok_or_else(|| invalid(section, key, "expected a file path (string)".into()))?;
+            out.file = Some(resolve(Path::new(path)));
+            continue;
+        }
+        let info = vars.iter().find(|v| v.name == key).ok_or_else(|| {
+            let names: Vec<_> = vars.iter().map(|v| v.name).collect();
+            invalid(section, key, format!("unknown name; this structure has: {}, file", names.join(", ")))
+        })?;
+        let v = value
+            .as_float()
+            .or_else(|| value.as_integer().map(|i| i as f64))
+            .ok_or_else(|| invalid(section, key, format!("expected a number, found {value}")))?;
+        if !info.is_feasible(v) {
+            return Err(invalid(section, key, format!("{v} is outside the feasible domain {:?} [{}]", info.feasible, info.unit)));
+        }
+        out.uniform.push((key.clone(), v));
+    }
+    Ok(out)
+}
+
+/// `$HYDROGRAD_CACHE_DIR`, else `$XDG_CACHE_HOME/hydrograd`, else `$HOME/.cache/hydrograd`, else a temp folder.
+fn default_cache_directory() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("HYDROGRAD_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|p| p.join("hydrograd")))
+        .or_else(|| env("HOME").map(|p| p.join(".cache").join("hydrograd")))
+        .unwrap_or_else(|| std::env::temp_dir().join("hydrograd"))
+        .join("forcing")
+}
+
+#[cfg(test)]
+mod tests;

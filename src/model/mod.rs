@@ -1,0 +1,162 @@
+//! A forward run: inputs and mesh from the configuration, parameter fields, the batched simulation of
+//! `hydrograd-models`, and discharge at the gauges.
+
+mod network;
+mod parameters;
+
+pub use network::routing_network;
+pub use parameters::{Fields, ParameterError};
+
+use crate::config::{Config, MeshSource, Precision};
+use crate::io::cache::{read_atmos_cached, CacheStatus};
+use crate::io::forcing::Forcing;
+use crate::io::{descriptor::read_descriptors, qobs::read_qobs, raster::read_raster};
+use crate::mesh::{generate_bbox_mesh, generate_mesh, read_gauge_attributes, FlowDirection, Mesh, MeshOptions};
+use crate::Error;
+use hydrograd_models::network::RoutingNetwork;
+use hydrograd_models::simulation::{self, Batch, Kernel, RunOptions, Setup};
+use std::borrow::Cow;
+
+/// Everything a run reads: mesh, routing network, forcing, observations, descriptors.
+pub struct Inputs {
+    pub mesh: Mesh,
+    pub network: RoutingNetwork,
+    /// Forcing on the active cells in routing order, `[T, N]`.
+    pub forcing: Forcing,
+    /// Whether the forcing came from the cache.
+    pub cache: CacheStatus,
+    /// Observed discharge [m³/s], `[T, G]`, −99 where missing; `None` without `qobs_directory`.
+    pub qobs: Option<Vec<f32>>,
+    /// Descriptor maps, `[nrow, ncol]` each, in `descriptor_name` order.
+    pub descriptors: Vec<Vec<f32>>,
+}
+
+/// Builds the mesh of the configuration.
+pub fn build_mesh(config: &Config) -> Result<Mesh, Error> {
+    let raster = read_raster(config.mesh.flwdir())?;
+    let flwdir = FlowDirection::from_raster_values(raster.grid, &raster.data, raster.nodata)
+        .map_err(|e| Error::MeshFile { path: config.mesh.flwdir().to_path_buf(), source: e })?;
+    let mesh = match &config.mesh {
+        MeshSource::Gauges { gauge_attributes, max_depth, area_error_th, .. } => {
+            let gauges = read_gauge_attributes(gauge_attributes)?;
+            let mut options = MeshOptions { max_depth: *max_depth, ..MeshOptions::default() };
+            if let Some(th) = area_error_th {
+                options.area_error_th = Some(*th);
+            }
+            generate_mesh(&flwdir, &gauges, &options)
+        }
+        MeshSource::Bbox { bbox, .. } => generate_bbox_mesh(&flwdir, *bbox),
+    };
+    mesh.map_err(|e| Error::MeshFile { path: config.mesh.flwdir().to_path_buf(), source: e })
+}
+
+/// Reads every input of the configuration.
+pub fn load_inputs(config: &Config) -> Result<Inputs, Error> {
+    let mesh = build_mesh(config)?;
+    let network = routing_network(&mesh);
+    let (forcing, cache) =
+        read_atmos_cached(&config.atmos, &config.time, &mesh.grid, &mesh.routing_order, &config.cache_directory)?;
+    let codes: Vec<String> = mesh.gauges.iter().map(|g| g.code.clone()).collect();
+    let qobs = config.qobs_directory.as_deref().map(|dir| read_qobs(dir, &codes, &config.time)).transpose()?;
+    let descriptors = match &config.descriptor_directory {
+        Some(dir) => read_descriptors(dir, &config.descriptor_name, &mesh.grid, &mesh.active)?,
+        None => Vec::new(),
+    };
+    Ok(Inputs { mesh, network, forcing, cache, qobs, descriptors })
+}
+
+/// The result of a forward run (one parameter set).
+pub struct Simulation {
+    /// Discharge at the gauges [m³/s], `[T, G]`, in the mesh's gauge order.
+    pub qsim: Vec<f32>,
+    pub parameters: Fields,
+    pub final_states: Fields,
+}
+
+/// The parameter fields and initial states of the configuration on `inputs`' mesh.
+pub fn initial_fields(config: &Config, inputs: &Inputs) -> Result<(Fields, Fields), Error> {
+    let structure = config.structure;
+    let (n, dt) = (inputs.mesh.nac(), config.time.dt as f64);
+    let mut parameters = Fields::defaults(&structure.parameters(), n, dt);
+    if config.adjust_interception && structure.hydrology.adjusts_interception() && config.time.dt < 86_400 {
+        let day: Vec<i64> = (0..config.time.ntime)
+            .map(|k| chrono::Datelike::num_days_from_ce(&config.time.step_end(k).date()) as i64)
+            .collect();
+        let f = &inputs.forcing;
+        let ci = <f32 as Kernel>::adjust_interception_capacity(&f.prcp, &f.pet, &day, n);
+        let field = parameters.get_mut("ci").expect("structures that adjust interception have ci");
+        field.iter_mut().zip(&ci).for_each(|(v, &c)| *v = c as f64);
+    }
+    parameters.apply(&config.parameters, &structure.parameters(), &inputs.mesh)?;
+    let mut states = Fields::defaults(&structure.states(), n, dt);
+    states.apply(&config.initial_states, &structure.states(), &inputs.mesh)?;
+    Ok((parameters, states))
+}
+
+/// Runs the model of `config` on `inputs`.
+pub fn simulate(config: &Config, inputs: &Inputs) -> Result<Simulation, Error> {
+    let (parameters, states) = initial_fields(config, inputs)?;
+    let (qsim, final_states) = simulate_batch(config, inputs, std::slice::from_ref(&parameters), &states)?;
+    let mut final_fields = states;
+    final_fields.values = final_states;
+    Ok(Simulation { qsim, parameters, final_states: final_fields })
+}
+
+/// Runs `S = sets.len()` parameter sets from the same initial states in one batched call.
+///
+/// # Returns
+/// Discharge at the gauges [m³/s] `[S, T, G]` and the final states `[K, S, N]`.
+pub fn simulate_batch(config: &Config, inputs: &Inputs, sets: &[Fields], states: &Fields) -> Result<(Vec<f32>, Vec<f64>), Error> {
+    match config.precision {
+        Precision::F32 => run_as::<f32>(config, inputs, sets, states),
+        Precision::F64 => run_as::<f64>(config, inputs, sets, states),
+    }
+}
+
+/// Forcing in the computation's precision, borrowed when it already is f32.
+trait Precise: Kernel {
+    fn from_f32s(v: &[f32]) -> Cow<'_, [Self]>;
+}
+
+impl Precise for f32 {
+    fn from_f32s(v: &[f32]) -> Cow<'_, [f32]> {
+        Cow::Borrowed(v)
+    }
+}
+
+impl Precise for f64 {
+    fn from_f32s(v: &[f32]) -> Cow<'_, [f64]> {
+        Cow::Owned(v.iter().map(|&x| x as f64).collect())
+    }
+}
+
+fn run_as<T: Precise>(config: &Config, inputs: &Inputs, sets: &[Fields], states: &Fields) -> Result<(Vec<f32>, Vec<f64>), Error> {
+    let (n, s) = (inputs.mesh.nac(), sets.len());
+    let (prcp, pet) = (T::from_f32s(&inputs.forcing.prcp), T::from_f32s(&inputs.forcing.pet));
+    let outlets = gauge_cells(&inputs.mesh);
+    let setup = Setup { structure: config.structure, network: &inputs.network, dt: config.time.dt as f64, outlets: &outlets };
+    let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
+    // [P, N] per set → [P, S, N]; states [K, N] → [K, S, N]
+    let interleave = |fields: &[&[f64]], k: usize| -> Vec<T> {
+        (0..k).flat_map(|var| fields.iter().flat_map(move |f| f[var * n..(var + 1) * n].iter().map(|&v| T::from_f64(v)))).collect()
+    };
+    let param_values: Vec<&[f64]> = sets.iter().map(|f| f.values.as_slice()).collect();
+    let nk = states.names.len();
+    let mut batch = Batch {
+        nset: s,
+        ncell: n,
+        parameters: interleave(&param_values, sets.first().map_or(0, |f| f.names.len())),
+        states: interleave(&vec![states.values.as_slice(); s], nk),
+    };
+    let q = simulation::forward(&setup, &forcing, &mut batch, &RunOptions::default())?;
+    Ok((q.iter().map(|v| v.to_f64() as f32).collect(), batch.states.iter().map(|v| v.to_f64()).collect()))
+}
+
+/// The routing-order number of each gauge's cell.
+pub fn gauge_cells(mesh: &Mesh) -> Vec<usize> {
+    let mut number = vec![usize::MAX; mesh.grid.len()];
+    for (k, &cell) in mesh.routing_order.iter().enumerate() {
+        number[cell] = k;
+    }
+    mesh.gauges.iter().map(|g| number[mesh.grid.index(g.row, g.col)]).collect()
+}

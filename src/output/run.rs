@@ -1,0 +1,23 @@
+//! The files of `hydrograd run`.
+
+use super::{write_maps, write_series, OutputError, Staging};
+use crate::config::Config;
+use crate::model::{Inputs, Simulation};
+use std::path::{Path, PathBuf};
+
+/// Writes `qsim.parquet`, `parameters.safetensors` and `final_states.safetensors` into `dir`, atomically.
+pub fn write_run(dir: &Path, config: &Config, inputs: &Inputs, sim: &Simulation) -> Result<Vec<PathBuf>, OutputError> {
+    let mut staging = Staging::new(dir)?;
+    let times: Vec<_> = (0..config.time.ntime).map(|k| config.time.step_end(k)).collect();
+    let codes: Vec<String> = inputs.mesh.gauges.iter().map(|g| g.code.clone()).collect();
+    write_series(&staging.file("qsim.parquet"), &times, &codes, &sim.qsim)?;
+    let metadata = [
+        ("config_hash", config.hash.clone()),
+        ("hydrograd_version", env!("CARGO_PKG_VERSION").to_string()),
+        ("structure", config.structure.name()),
+        ("config", config.path.display().to_string()),
+    ];
+    write_maps(&staging.file("parameters.safetensors"), &sim.parameters.to_maps(&inputs.mesh), &metadata)?;
+    write_maps(&staging.file("final_states.safetensors"), &sim.final_states.to_maps(&inputs.mesh), &metadata)?;
+    staging.commit()
+}

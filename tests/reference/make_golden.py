@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Write the golden reference files of docs/.golden-contract.md by running the installed smash.
+
+Usage: make_golden.py [--out DIR] [--cases cance,lez,...] [--force]
+
+smash (hydro-smash 1.3, GPL) is only *run* here, from the installed package: no smash code or data is
+copied into the repository. Outputs go to DIR (default <repo>/tests/golden, gitignored).
+
+Every case directory gets a `.stamp` (script hash, smash version, dataset path, output path); a case whose
+files all exist and whose stamp matches is skipped, so repeated test runs are quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+
+# Silence smash's tqdm progress bars (tqdm >= 4.66 honours TQDM_DISABLE).
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import numpy as np  # noqa: E402
+
+try:
+    import smash  # noqa: E402
+    from smash.factory.dataset.dataset import DATASET_PATH  # noqa: E402
+except ImportError as e:  # pragma: no cover
+    sys.exit(f"make_golden.py: cannot import smash ({e}); install hydro-smash==1.3.0")
+try:
+    from safetensors.numpy import save_file  # noqa: E402
+except ImportError as e:  # pragma: no cover
+    sys.exit(f"make_golden.py: cannot import safetensors ({e}); pip install safetensors")
+
+import pandas as pd  # noqa: E402  (a smash dependency)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+DATASET = os.path.realpath(DATASET_PATH)
+FLWDIR = os.path.join(DATASET, "France_flwdir.tif")
+
+# France bbox, as in smash's France/mesh_France.py
+FRANCE_BBOX = (100_000, 1_250_000, 6_050_000, 7_125_000)
+
+# case -> (dataset, routing_module, kind)
+CASES = {
+    "cance": ("Cance", "lr", "forward"),
+    "cance_kw": ("Cance", "kw", "forward"),
+    "cance_lag0": ("Cance", "lag0", "forward"),
+    "cance_zero": ("Cance", "zero", "forward"),
+    "cance_gaps": ("Cance", "lr", "gaps"),
+    "lez": ("Lez", "lr", "forward"),
+    "france": ("France", "lr", "mesh_only"),
+}
+
+# cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
+GAP_LEN = 24
+N_PATCHED = 4  # 3 partial patches (northern half of the mesh window), 1 whole-raster patch
+PRCP_NODATA = 65535
+
+ROUTING_PARAMS = {"zero": [], "lag0": [], "lr": ["llr"], "kw": ["akw", "bkw"]}
+ROUTING_STATES = {"zero": [], "lag0": [], "lr": ["hlr"], "kw": []}
+
+
+def log(msg: str) -> None:
+    print(f"[make_golden] {msg}", flush=True)
+
+
+def script_hash() -> str:
+    with open(os.path.realpath(__file__), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def stamp_for(case: str, out_dir: str) -> dict:
+    return {
+        "case": case,
+        "script_sha256": script_hash(),
+        "smash_version": smash.__version__,
+        "numpy_version": np.__version__,
+        "dataset_path": DATASET,
+        "out_dir": os.path.realpath(out_dir),
+    }
+
+
+def expected_files(case: str) -> list[str]:
+    files = ["config.toml", "mesh.safetensors"]
+    if CASES[case][2] != "mesh_only":
+        files += ["atmos.safetensors", "forward.safetensors"]
+    return files
+
+
+def up_to_date(case: str, out_dir: str) -> bool:
+    cdir = os.path.join(out_dir, case)
+    try:
+        with open(os.path.join(cdir, ".stamp")) as f:
+            stamp = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if stamp != stamp_for(case, out_dir):
+        return False
+    return all(os.path.isfile(os.path.join(cdir, fn)) for fn in expected_files(case))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# setup / mesh
+# ----------------------------------------------------------------------------------------------------------
+
+
+def fmt_time(t) -> str:
+    return pd.Timestamp(str(t)).strftime("%Y-%m-%d %H:%M")
+
+
+def dataset_setup(ds: str, routing: str) -> dict:
+    setup = smash.io.read_setup(os.path.join(DATASET, ds, f"setup_{ds}.yaml"))
+    setup["routing_module"] = routing
+    for key in ("qobs_directory", "prcp_directory", "pet_directory", "descriptor_directory"):
+        base = key.replace("_directory", "")
+        flag = f"read_{base}"
+        if setup.get(flag, False):
+            setup[key] = os.path.join(DATASET, ds, setup.get(key, base))
+    return setup
+
+
+def dataset_mesh(ds: str) -> tuple[dict, str | None]:
+    """Mesh generated like smash's mesh_<ds>.py; returns (mesh, gauge_attributes path or None)."""
+    if ds == "France":
+        return smash.factory.generate_mesh(flwdir_path=FLWDIR, bbox=FRANCE_BBOX), None
+    ga_path = os.path.join(DATASET, ds, "gauge_attributes.csv")
+    ga = pd.read_csv(ga_path)
+    mesh = smash.factory.generate_mesh(
+        flwdir_path=FLWDIR,
+        x=list(ga.x),
+        y=list(ga.y),
+        area=list(ga.area * 1e6),
+        code=list(ga.code),
+    )
+    return mesh, ga_path
+
+
+def plain(a) -> np.ndarray:
+    """generate_mesh returns masked arrays (non-active cells masked): keep the underlying data."""
+    return np.ascontiguousarray(np.ma.getdata(a))
+
+
+def mesh_tensors(mesh: dict) -> tuple[dict, dict]:
+    t = {
+        "flwdir": plain(mesh["flwdir"]).astype(np.int32),
+        "active_cell": plain(mesh["active_cell"]).astype(np.int32),
+        "flwpar": plain(mesh["flwpar"]).astype(np.int32),
+        "flwacc": plain(mesh["flwacc"]).astype(np.float32),
+        "ncpar": plain(mesh["ncpar"]).astype(np.int32),
+        "cscpar": plain(mesh["cscpar"]).astype(np.int32),
+        "cpar_to_rowcol": plain(mesh["cpar_to_rowcol"]).astype(np.int32),
+    }
+    if "flwdst" in mesh:  # bbox meshes (france) have no flow distance in smash
+        t["flwdst"] = plain(mesh["flwdst"]).astype(np.float32)
+    ng = int(mesh.get("ng", 0))
+    codes = []
+    if ng > 0:
+        t["gauge_pos"] = plain(mesh["gauge_pos"]).astype(np.int32)
+        t["area"] = plain(mesh["area"]).astype(np.float32)
+        t["area_dln"] = plain(mesh["area_dln"]).astype(np.float32)
+        codes = [str(c) for c in mesh["code"]]
+    meta = {
+        "xmin": repr(float(mesh["xmin"])),
+        "ymax": repr(float(mesh["ymax"])),
+        "dx": repr(float(mesh["xres"])),
+        "dy": repr(float(mesh["yres"])),
+        "nrow": str(int(mesh["nrow"])),
+        "ncol": str(int(mesh["ncol"])),
+        "npar": str(int(mesh["npar"])),
+        "nac": str(int(mesh["nac"])),
+        "code": ",".join(codes),
+    }
+    return t, meta
+
+
+# ----------------------------------------------------------------------------------------------------------
+# config.toml (hydrograd keys)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def tstr(s: str) -> str:
+    return json.dumps(s)  # a JSON string is a valid TOML basic string for these paths
+
+
+def tfloat(x) -> str:
+    return repr(float(x))
+
+
+def write_config(path: str, setup: dict, mesh_src: dict, missing: str = "error") -> None:
+    dt = int(setup.get("dt", 3600))
+    lines = [
+        "# written by tests/reference/make_golden.py (smash %s)" % smash.__version__,
+        "[setup]",
+        f"hydrological_module = {tstr(setup.get('hydrological_module', 'gr4'))}",
+        f"routing_module = {tstr(setup['routing_module'])}",
+        f"dt = {dt}",
+        f"start_time = {tstr(fmt_time(setup['start_time']))}",
+        f"end_time = {tstr(fmt_time(setup['end_time']))}",
+        f"prcp_directory = {tstr(setup['prcp_directory'])}",
+        f"prcp_conversion_factor = {tfloat(setup.get('prcp_conversion_factor', 1.0))}",
+        f"pet_directory = {tstr(setup['pet_directory'])}",
+        f"pet_conversion_factor = {tfloat(setup.get('pet_conversion_factor', 1.0))}",
+        f"daily_interannual_pet = {'true' if setup.get('daily_interannual_pet', False) else 'false'}",
+    ]
+    if setup.get("read_qobs", False):
+        lines.append(f"qobs_directory = {tstr(setup['qobs_directory'])}")
+    if setup.get("read_descriptor", False):
+        lines.append(f"descriptor_directory = {tstr(setup['descriptor_directory'])}")
+        names = ", ".join(tstr(str(n)) for n in setup["descriptor_name"])
+        lines.append(f"descriptor_name = [{names}]")
+    lines.append(f"missing_forcing_file = {tstr(missing)}")
+    lines.append("")
+    lines.append("[mesh]")
+    lines.append(f"flwdir = {tstr(FLWDIR)}")
+    if "gauge_attributes" in mesh_src:
+        lines.append(f"gauge_attributes = {tstr(mesh_src['gauge_attributes'])}")
+    else:
+        b = ", ".join(str(int(v)) for v in mesh_src["bbox"])
+        lines.append(f"bbox = [{b}]")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# cance_gaps: modified prcp copy
+# ----------------------------------------------------------------------------------------------------------
+
+
+def prcp_files_by_date(directory: str) -> dict[str, str]:
+    """Map YYYYmmddHHMM (first match in the file name, as smash's regex) -> path."""
+    import re
+
+    pat = re.compile(r"(?<!\d)(\d{12})(?!\d)")
+    out = {}
+    for root, _, files in os.walk(directory):
+        for fn in files:
+            if not fn.endswith(".tif"):
+                continue
+            m = pat.search(fn)
+            if m:
+                out.setdefault(m.group(1), os.path.join(root, fn))
+    return out
+
+
+def make_gaps_prcp(cdir: str, setup: dict, mesh: dict, base_model) -> dict:
+    """Copy the Cance prcp folder into cdir/prcp, delete GAP_LEN consecutive files in the rainiest period,
+    and overwrite N_PATCHED other rainy files with nodata patches. Returns a description."""
+    import rasterio
+
+    src = setup["prcp_directory"]
+    dst = os.path.join(cdir, "prcp")
+    if os.path.exists(dst):
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, copy_function=shutil.copyfile)
+
+    # Basin-mean prcp per step from the unmodified run (active cells).
+    prcp = np.asarray(base_model.atmos_data.prcp)
+    act = plain(mesh["active_cell"]) == 1
+    mean = np.where(prcp[act] >= 0, prcp[act], 0.0).mean(axis=0)  # [T]
+    T = mean.shape[0]
+    # Rainiest window of GAP_LEN steps (strictly inside the window).
+    csum = np.concatenate([[0.0], np.cumsum(mean, dtype=np.float64)])
+    win = csum[GAP_LEN:] - csum[:-GAP_LEN]
+    win[0] = -1.0
+    win[-1] = -1.0
+    k0 = int(np.argmax(win))
+    gap_steps = list(range(k0, k0 + GAP_LEN))
+
+    start = pd.Timestamp(fmt_time(setup["start_time"]))
+    dt = pd.Timedelta(seconds=int(setup["dt"]))
+
+    def date_of(k: int) -> str:  # step k is read from the file dated its end
+        return (start + (k + 1) * dt).strftime("%Y%m%d%H%M")
+
+    files = prcp_files_by_date(dst)
+    removed = []
+    for k in gap_steps:
+        p = files.get(date_of(k))
+        if p is not None:
+            os.remove(p)
+            removed.append(os.path.relpath(p, dst))
+
+    # Nodata patches: the rainiest remaining steps at least 2*GAP_LEN away from the gap, spread apart.
+    order = np.argsort(-mean, kind="stable")
+    patched_steps: list[int] = []
+    for k in order:
+        k = int(k)
+        if abs(k - k0) < 2 * GAP_LEN or any(abs(k - j) < 12 for j in patched_steps):
+            continue
+        p = files.get(date_of(k))
+        if p is None:
+            continue
+        with rasterio.open(p) as ds:
+            if ds.nodata is None or float(ds.nodata) != float(PRCP_NODATA):
+                continue
+        patched_steps.append(k)
+        if len(patched_steps) == N_PATCHED:
+            break
+
+    xmin, ymax = float(mesh["xmin"]), float(mesh["ymax"])
+    dx, dy = float(mesh["xres"]), float(mesh["yres"])
+    nrow = int(mesh["nrow"])
+    ncol = int(mesh["ncol"])
+    patches = []
+    for i, k in enumerate(patched_steps):
+        p = files[date_of(k)]
+        with rasterio.open(p, "r+") as ds:
+            a = ds.read(1)
+            if i == N_PATCHED - 1:
+                a[:, :] = PRCP_NODATA
+                what = "whole raster"
+            else:
+                # northern half of the mesh window, in raster indices
+                tr = ds.transform
+                c0 = int(round((xmin + 0.5 * dx - tr.c) / tr.a - 0.5))
+                r0 = int(round((tr.f - (ymax - 0.5 * dy)) / -tr.e - 0.5))
+                r1, c1 = r0 + nrow // 2, c0 + ncol
+                r0, c0 = max(r0, 0), max(c0, 0)
+                a[r0:r1, c0:c1] = PRCP_NODATA
+                what = f"raster rows {r0}:{r1}, cols {c0}:{c1}"
+            ds.write(a, 1)
+        patches.append({"step": k, "file": os.path.relpath(p, dst), "patch": what})
+
+    return {"gap_steps": [gap_steps[0], gap_steps[-1]], "removed": len(removed), "patches": patches}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# forward run and dump
+# ----------------------------------------------------------------------------------------------------------
+
+
+def f32(a) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float32))
+
+
+def run_forward(setup: dict, mesh: dict):
+    model = smash.Model(setup, mesh)
+    ret = model.forward_run(common_options={"verbose": False, "ncpu": 1}, return_options={"cost": True})
+    return model, float(ret.cost)
+
+
+def dump_forward(cdir: str, model, cost: float, routing: str) -> dict:
+    setup = model.setup
+    atmos = {
+        "prcp": f32(model.atmos_data.prcp),
+        "pet": f32(model.atmos_data.pet),
+        "qobs": f32(model.response_data.q),
+        "descriptor": f32(model.physio_data.descriptor),
+    }
+    names = [str(n) for n in np.atleast_1d(setup.descriptor_name)] if setup.read_descriptor else []
+    save_file(atmos, os.path.join(cdir, "atmos.safetensors"), metadata={"descriptor_name": ",".join(names)})
+
+    fwd = {"qsim": f32(model.response.q), "cost": np.array([cost], dtype=np.float32)}
+    for p in ["ci", "cp", "ct", "kexc"] + ROUTING_PARAMS[routing]:
+        fwd[p] = f32(model.get_rr_parameters(p))
+    for s in ["hi", "hp", "ht"] + ROUTING_STATES[routing]:
+        fwd[s] = f32(model.get_rr_final_states(s))
+    # sanity: the full smash lists of this structure are covered
+    assert set(map(str, model.rr_parameters.keys)) <= set(fwd), model.rr_parameters.keys
+    assert set(map(str, model.rr_final_states.keys)) <= set(fwd), model.rr_final_states.keys
+    save_file(fwd, os.path.join(cdir, "forward.safetensors"))
+    return {k: list(v.shape) for k, v in {**atmos, "qsim": fwd["qsim"]}.items()}
+
+
+def build_case(case: str, out_dir: str, cache: dict) -> str:
+    ds, routing, kind = CASES[case]
+    cdir = os.path.join(out_dir, case)
+    if os.path.exists(cdir):
+        shutil.rmtree(cdir)
+    os.makedirs(cdir)
+
+    if ds not in cache:
+        cache[ds] = dataset_mesh(ds)
+    mesh, ga_path = cache[ds]
+    mt, mm = mesh_tensors(mesh)
+    save_file(mt, os.path.join(cdir, "mesh.safetensors"), metadata=mm)
+    mesh_src = {"gauge_attributes": ga_path} if ga_path else {"bbox": FRANCE_BBOX}
+
+    setup = dataset_setup(ds, routing)
+    info = f"mesh {mm['nrow']}x{mm['ncol']} nac={mm['nac']} npar={mm['npar']} gauges=[{mm['code']}]"
+
+    if kind == "mesh_only":
+        write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
+        return info
+
+    missing = "error"
+    if kind == "gaps":
+        key = ("base_model", ds)
+        if key not in cache:
+            cache[key] = run_forward(dataset_setup(ds, "lr"), mesh)[0]
+        desc = make_gaps_prcp(cdir, setup, mesh, cache[key])
+        setup["prcp_directory"] = os.path.join(os.path.realpath(cdir), "prcp")
+        missing = "as_missing"
+        info += f"; gaps: steps {desc['gap_steps']} removed ({desc['removed']} files), patches " + ", ".join(
+            f"step {p['step']} ({p['patch']})" for p in desc["patches"]
+        )
+
+    model, cost = run_forward(setup, mesh)
+    if kind == "forward" and routing == "lr":
+        cache[("base_model", ds)] = model
+    shapes = dump_forward(cdir, model, cost, routing)
+    write_config(os.path.join(cdir, "config.toml"), setup, mesh_src, missing)
+    return info + f"; T={model.setup.ntime_step} shapes={shapes}; J={cost:.7f}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(REPO, "tests", "golden"), help="output directory")
+    ap.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ",".join(CASES))
+    ap.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    args = ap.parse_args()
+
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        ap.error(f"unknown case(s) {unknown}; choices: {list(CASES)}")
+
+    out_dir = os.path.realpath(args.out)
+    os.makedirs(out_dir, exist_ok=True)
+    log(f"smash {smash.__version__} from {DATASET}; output {out_dir}")
+    cache: dict = {}
+    t_all = time.perf_counter()
+    for case in cases:
+        if not args.force and up_to_date(case, out_dir):
+            log(f"{case}: up to date, skipped")
+            continue
+        t0 = time.perf_counter()
+        info = build_case(case, out_dir, cache)
+        with open(os.path.join(out_dir, case, ".stamp"), "w") as f:
+            json.dump(stamp_for(case, out_dir), f, indent=1)
+        log(f"{case}: written in {time.perf_counter() - t0:.1f} s: {info}")
+    log(f"done in {time.perf_counter() - t_all:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
