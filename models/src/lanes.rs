@@ -99,7 +99,11 @@ macro_rules! pack_binop {
             type Output = Self;
             #[inline(always)]
             fn $f(self, o: Self) -> Self {
-                Pack(core::array::from_fn(|i| self.0[i] $op o.0[i]))
+                let mut out = self.0;
+                for i in 0..L {
+                    out[i] = self.0[i] $op o.0[i];
+                }
+                Pack(out)
             }
         }
     };
@@ -110,13 +114,31 @@ pack_binop!(Mul, mul, *);
 pack_binop!(Div, div, /);
 
 impl<T: Real, const L: usize> Pack<T, L> {
+    // Plain loops, not `core::array::from_fn`: that helper is not always inlined, and a call out of the
+    // `#[target_feature]` kernel would run without AVX2.
     #[inline(always)]
     fn map(self, f: impl Fn(T) -> T) -> Self {
-        Pack(core::array::from_fn(|i| f(self.0[i])))
+        let mut out = self.0;
+        for v in &mut out {
+            *v = f(*v);
+        }
+        Pack(out)
     }
     #[inline(always)]
     fn zip(self, o: Self, f: impl Fn(T, T) -> T) -> Self {
-        Pack(core::array::from_fn(|i| f(self.0[i], o.0[i])))
+        let mut out = self.0;
+        for i in 0..L {
+            out[i] = f(self.0[i], o.0[i]);
+        }
+        Pack(out)
+    }
+    #[inline(always)]
+    fn mask(self, o: Self, f: impl Fn(T, T) -> bool) -> [bool; L] {
+        let mut out = [false; L];
+        for i in 0..L {
+            out[i] = f(self.0[i], o.0[i]);
+        }
+        out
     }
 }
 
@@ -131,7 +153,9 @@ impl<T: Real, const L: usize> Lane for Pack<T, L> {
     }
     #[inline(always)]
     fn from_slice(s: &[T]) -> Self {
-        Pack(core::array::from_fn(|i| s[i]))
+        let mut out = [T::ZERO; L];
+        out.copy_from_slice(&s[..L]);
+        Pack(out)
     }
     #[inline(always)]
     fn write_to(self, s: &mut [T]) {
@@ -159,19 +183,29 @@ impl<T: Real, const L: usize> Lane for Pack<T, L> {
     }
     #[inline(always)]
     fn lt(self, o: Self) -> [bool; L] {
-        core::array::from_fn(|i| self.0[i] < o.0[i])
+        self.mask(o, |a, b| a < b)
     }
     #[inline(always)]
     fn gt(self, o: Self) -> [bool; L] {
-        core::array::from_fn(|i| self.0[i] > o.0[i])
+        self.mask(o, |a, b| a > b)
     }
     #[inline(always)]
     fn or(a: [bool; L], b: [bool; L]) -> [bool; L] {
-        core::array::from_fn(|i| a[i] | b[i])
+        let mut out = a;
+        for i in 0..L {
+            out[i] |= b[i];
+        }
+        out
     }
     #[inline(always)]
     fn select(m: [bool; L], a: Self, b: Self) -> Self {
-        Pack(core::array::from_fn(|i| if m[i] { a.0[i] } else { b.0[i] }))
+        let mut out = b.0;
+        for i in 0..L {
+            if m[i] {
+                out[i] = a.0[i];
+            }
+        }
+        Pack(out)
     }
 }
 

@@ -138,7 +138,13 @@ fn run_as<T: Precise>(config: &Config, inputs: &Inputs, sets: &[Fields], states:
     let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
     // [P, N] per set → [P, S, N]; states [K, N] → [K, S, N]
     let interleave = |fields: &[&[f64]], k: usize| -> Vec<T> {
-        (0..k).flat_map(|var| fields.iter().flat_map(move |f| f[var * n..(var + 1) * n].iter().map(|&v| T::from_f64(v)))).collect()
+        let mut out = Vec::with_capacity(k * fields.len() * n);
+        for var in 0..k {
+            for f in fields {
+                out.extend(f[var * n..(var + 1) * n].iter().map(|&v| T::from_f64(v)));
+            }
+        }
+        out
     };
     let param_values: Vec<&[f64]> = sets.iter().map(|f| f.values.as_slice()).collect();
     let nk = states.names.len();

@@ -6,6 +6,7 @@
 
 use super::positive;
 use crate::registry::{DefaultValue, VarInfo};
+use crate::lanes::Lane;
 use crate::Real;
 
 pub const PARAMETERS: &[VarInfo] = &[positive(
@@ -32,15 +33,27 @@ pub const STATES: &[VarInfo] = &[positive(
 /// * `hlr`: reservoir level [mm], updated.
 /// * `llr`: time constant [min]; `dt` [s]; `a_up`: upstream area [m²].
 pub fn route<T: Real>(q: &mut [T], qup: &[T], hlr: &mut T, llr: T, dt: T, a_up: T) {
-    let milli = T::from_f64(1e-3);
-    let decay = (-dt / (T::from_f64(60.0) * llr)).exp();
+    let decay = decay(llr, dt);
     let mut h = *hlr;
     for (q, &up) in q.iter_mut().zip(qup) {
-        let h_star = h + up * dt / (milli * a_up);
-        h = h_star * decay;
-        *q += (h_star - h) * milli * a_up / dt;
+        *q = step(*q, up, &mut h, decay, dt, a_up);
     }
     *hlr = h;
+}
+
+/// The store's decay over one step, `exp(−dt/(60·llr))`.
+pub fn decay<T: Real>(llr: T, dt: T) -> T {
+    (-dt / (T::from_f64(60.0) * llr)).exp()
+}
+
+/// One step for a lane of cells: returns `Q` from the runoff `qt` and the inflow `qup` [m³/s], updating
+/// the level `hlr` [mm].
+#[inline(always)]
+pub fn step<V: Lane>(qt: V, qup: V, hlr: &mut V, decay: V, dt: V, a_up: V) -> V {
+    let milli = V::splat(V::Scalar::from_f64(1e-3));
+    let h_star = *hlr + qup * dt / (milli * a_up);
+    *hlr = h_star * decay;
+    qt + (h_star - *hlr) * milli * a_up / dt
 }
 
 #[cfg(test)]

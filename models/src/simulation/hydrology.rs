@@ -4,6 +4,7 @@
 use crate::gr::{ci_adjust, production::percolation_beta};
 use crate::lanes::{Lane, Pack};
 use crate::structure::{Gr4, HydrologyStep};
+use super::prefetch;
 use crate::Real;
 
 /// Maximum number of parameters or states of a hydrological module.
@@ -81,6 +82,12 @@ fn run_pack<H: HydrologyStep, V: Lane>(
     let n = job.n;
     for t in 0..job.tc {
         let row = (job.t0 + t) * n;
+        if t + PREFETCH_STEPS < job.tc {
+            // Rows are N values apart: a large mesh misses the cache on every step without this.
+            let ahead = row + PREFETCH_STEPS * n + job.c0;
+            prefetch(job.prcp, ahead, job.width);
+            prefetch(job.pet, ahead, job.width);
+        }
         let p = load::<V>(&job.prcp[row..row + n], job.c0, job.width);
         let e = load::<V>(&job.pet[row..row + n], job.c0, job.width);
         let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta);
@@ -93,6 +100,9 @@ fn run_pack<H: HydrologyStep, V: Lane>(
         st[k].write_to(&mut states[k * l..]);
     }
 }
+
+/// How many steps ahead the forcing of a pack is prefetched.
+const PREFETCH_STEPS: usize = 6;
 
 macro_rules! dispatch {
     ($t:ty, $lanes:literal, $avx2:ident, $ci_avx2:ident) => {

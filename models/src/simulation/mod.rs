@@ -229,5 +229,27 @@ fn routing_memory<T: Real>(module: RoutingModule, states: &[T], sn: usize) -> (V
     }
 }
 
+/// Asks the CPU to bring `values[start..start + len]` into the cache (a no-op off x86-64).
+#[inline(always)]
+pub(crate) fn prefetch<T>(values: &[T], start: usize, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let end = (start + len).min(values.len());
+        let line = 64 / core::mem::size_of::<T>().max(1);
+        let mut i = start;
+        while i < end {
+            // SAFETY: prefetching never faults, and the address lies inside `values`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(values[i..].as_ptr().cast()) };
+            i += line;
+        }
+        if end > start {
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(values[end - 1..].as_ptr().cast()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (values, start, len);
+}
+
 #[cfg(test)]
 mod tests;

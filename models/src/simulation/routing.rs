@@ -1,9 +1,11 @@
 //! The routing sweep over a chunk: partition by partition, cells of a partition in parallel.
 
+use crate::lanes::{Lane, Pack};
 use crate::network::RoutingNetwork;
 use crate::routing::{kw, kw::KwMemory, lag0, lr, RoutingModule};
 use crate::Real;
 use rayon::prelude::*;
+use super::prefetch;
 
 /// Routing parameters and memory of one parameter set, per cell `[N]`.
 pub(crate) enum RoutingState<'a, T> {
@@ -35,17 +37,9 @@ pub(crate) fn route_chunk<T: Real>(
         let current = &mut rest[..(end - start) * tc];
         let route_cell = |i: usize, series: &mut [T], qup: &mut [T], st: CellState<'_, T>| {
             let cell = start + i;
-            qup.fill(T::ZERO);
-            for &u in network.upstream_of(cell) {
-                let up = &done[u as usize * tc..(u as usize + 1) * tc];
-                qup.iter_mut().zip(up).for_each(|(a, &b)| *a += b);
-            }
+            upstream_sum(network, done, cell, tc, qup);
             match st {
                 CellState::Lag0 => lag0::route(series, qup),
-                CellState::Lr { llr, hlr } => {
-                    let a_up = T::from_f64(network.upstream_area[cell]);
-                    lr::route(series, qup, hlr, llr, dt, a_up)
-                }
                 CellState::Kw { akw, bkw, memory } => {
                     kw::route(series, qup, memory, akw, bkw, dt, T::from_f64(network.dx))
                 }
@@ -59,11 +53,24 @@ pub(crate) fn route_chunk<T: Real>(
                 it.enumerate().for_each_init(|| vec![T::ZERO; tc], |qup, (i, s)| route_cell(i, s, qup, CellState::Lag0));
             }
             RoutingState::Lr { llr, hlr } => {
+                // groups of LR_LANES cells routed together, one cell per lane
                 let llr = &llr[start..end];
-                let it = current.par_chunks_mut(tc).zip(hlr[start..end].par_iter_mut());
-                it.with_min_len(if parallel { 64 } else { usize::MAX }).enumerate().for_each_init(
-                    || vec![T::ZERO; tc],
-                    |qup, (i, (s, hlr))| route_cell(i, s, qup, CellState::Lr { llr: llr[i], hlr }),
+                let it = current.par_chunks_mut(LR_LANES * tc).zip(hlr[start..end].par_chunks_mut(LR_LANES));
+                it.with_min_len(if parallel { 8 } else { usize::MAX }).enumerate().for_each_init(
+                    || vec![T::ZERO; 2 * LR_LANES * tc],
+                    |qup, (group, (series, hlr))| {
+                        let first = group * LR_LANES;
+                        // the next group's upstream series are scattered in memory: ask for them now
+                        for cell in (start + first + LR_LANES..end).take(LR_LANES) {
+                            for &u in network.upstream_of(cell) {
+                                prefetch(done, u as usize * tc, tc);
+                            }
+                        }
+                        for l in 0..hlr.len() {
+                            upstream_sum(network, done, start + first + l, tc, &mut qup[l * tc..(l + 1) * tc]);
+                        }
+                        route_lr_group(series, qup, hlr, &llr[first..first + hlr.len()], dt, &network.upstream_area[start + first..], tc);
+                    },
                 );
             }
             RoutingState::Kw { akw, bkw, memory } => {
@@ -80,9 +87,60 @@ pub(crate) fn route_chunk<T: Real>(
     }
 }
 
+/// Cells per lr routing group.
+const LR_LANES: usize = 8;
+
+/// Sums the routed discharge of `cell`'s upstream cells into `qup` (`[tc]`), in D8 order.
+#[inline]
+fn upstream_sum<T: Real>(network: &RoutingNetwork, done: &[T], cell: usize, tc: usize, qup: &mut [T]) {
+    qup.fill(T::ZERO);
+    for &u in network.upstream_of(cell) {
+        let up = &done[u as usize * tc..(u as usize + 1) * tc];
+        qup.iter_mut().zip(up).for_each(|(a, &b)| *a += b);
+    }
+}
+
+/// Routes up to [`LR_LANES`] cells through their linear reservoirs, one cell per lane.
+/// `series`: `[w, tc]` runoff in, discharge out; `scratch`: `2 · LR_LANES · tc` values, the first half
+/// holding the inflow `qup` `[LR_LANES, tc]`; `hlr`, `llr`: `[w]`.
+fn route_lr_group<T: Real>(series: &mut [T], scratch: &mut [T], hlr: &mut [T], llr: &[T], dt: T, a_up: &[f64], tc: usize) {
+    type V<T> = Pack<T, LR_LANES>;
+    let w = hlr.len();
+    // qup as filled by the caller, and the runoff time-major `[tc, LR_LANES]` (padding lanes are discarded)
+    let (qup, qt_t) = scratch.split_at_mut(LR_LANES * tc);
+    let mut decay = [T::ONE; LR_LANES];
+    let mut area = [T::ONE; LR_LANES];
+    let mut h = [T::ZERO; LR_LANES];
+    for l in 0..w {
+        decay[l] = lr::decay(llr[l], dt);
+        area[l] = T::from_f64(a_up[l]);
+        h[l] = hlr[l];
+    }
+    for t in 0..tc {
+        for l in 0..LR_LANES {
+            qt_t[t * LR_LANES + l] = if l < w { series[l * tc + t] } else { T::ZERO };
+        }
+    }
+    let (decay, area, dtv) = (Pack(decay), Pack(area), V::<T>::splat(dt));
+    let mut h = Pack(h);
+    for t in 0..tc {
+        let mut up = [T::ZERO; LR_LANES];
+        for l in 0..LR_LANES {
+            up[l] = qup[l * tc + t];
+        }
+        let q = lr::step(V::<T>::from_slice(&qt_t[t * LR_LANES..]), Pack(up), &mut h, decay, dtv, area);
+        q.write_to(&mut qt_t[t * LR_LANES..]);
+    }
+    for l in 0..w {
+        for t in 0..tc {
+            series[l * tc + t] = qt_t[t * LR_LANES + l];
+        }
+    }
+    hlr.copy_from_slice(&h.0[..w]);
+}
+
 /// One cell's routing parameters and memory.
 enum CellState<'a, T> {
     Lag0,
-    Lr { llr: T, hlr: &'a mut T },
     Kw { akw: T, bkw: T, memory: &'a mut KwMemory<T> },
 }
