@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::files::{list_files, ListedFile};
@@ -93,7 +94,7 @@ fn fingerprint(
     put(&(grid.nrow as u64).to_le_bytes());
     put(&(grid.ncol as u64).to_le_bytes());
     put(&(cells.len() as u64).to_le_bytes());
-    put(&fast_hash(cells.iter().map(|&c| c as u64)).to_le_bytes());
+    put(&hash_words(&cells.iter().map(|&c| c as u64).collect::<Vec<_>>()).to_le_bytes());
     let slot = h.clone().finalize();
     for f in prcp_files.iter().chain(pet_files) {
         h.update(f.path.as_os_str().as_encoded_bytes());
@@ -108,32 +109,53 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A fast non-cryptographic hash of a stream of words (4 independent lanes; every step is a bijection,
-/// so any single changed word changes the result).
-fn fast_hash(words: impl Iterator<Item = u64>) -> u64 {
-    #[inline]
-    fn mix(x: u64) -> u64 {
-        let x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        x ^ (x >> 29)
-    }
-    let mut lanes = [0x243F_6A88_85A3_08D3u64, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0, 0x082E_FA98_EC4E_6C89];
-    let mut n = 0u64;
-    for (i, w) in words.enumerate() {
-        let l = &mut lanes[i & 3];
-        *l = mix(*l ^ w);
-        n += 1;
-    }
-    lanes.iter().fold(mix(n), |acc, &l| mix(acc ^ l).rotate_left(17))
+#[inline]
+fn mix(x: u64) -> u64 {
+    let x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
 }
 
-/// Checksum of the cached arrays.
+const SEEDS: [u64; 4] = [0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0, 0x082E_FA98_EC4E_6C89];
+
+fn finish(lanes: [u64; 4], len: usize) -> u64 {
+    lanes.iter().fold(mix(len as u64), |acc, &l| mix(acc ^ l).rotate_left(17))
+}
+
+/// A fast non-cryptographic hash of words: 4 independent lanes, each step a bijection, so any single
+/// changed word changes the result.
+fn hash_words(words: &[u64]) -> u64 {
+    let mut l = SEEDS;
+    let mut chunks = words.chunks_exact(4);
+    for c in &mut chunks {
+        for i in 0..4 {
+            l[i] = mix(l[i] ^ c[i]);
+        }
+    }
+    for &w in chunks.remainder() {
+        l[0] = mix(l[0] ^ w);
+    }
+    finish(l, words.len())
+}
+
+/// [`hash_words`] over the bits of `f32` values taken two by two.
+fn hash_f32s(values: &[f32]) -> u64 {
+    let mut l = SEEDS;
+    let mut chunks = values.chunks_exact(8);
+    for c in &mut chunks {
+        for i in 0..4 {
+            l[i] = mix(l[i] ^ (c[2 * i].to_bits() as u64 | (c[2 * i + 1].to_bits() as u64) << 32));
+        }
+    }
+    for &v in chunks.remainder() {
+        l[0] = mix(l[0] ^ v.to_bits() as u64);
+    }
+    finish(l, values.len())
+}
+
+/// Checksum of the cached arrays (blocks hashed in parallel).
 fn checksum(prcp: &[f32], pet: &[f32]) -> u64 {
-    let bits = |a: &[f32]| -> u64 {
-        let pairs = a.chunks_exact(2).map(|p| p[0].to_bits() as u64 | (p[1].to_bits() as u64) << 32);
-        let tail = a.chunks_exact(2).remainder().iter().map(|v| v.to_bits() as u64);
-        fast_hash(pairs.chain(tail))
-    };
-    bits(prcp) ^ bits(pet).rotate_left(1)
+    let part = |a: &[f32]| hash_words(&a.par_chunks(1 << 20).map(hash_f32s).collect::<Vec<_>>());
+    part(prcp) ^ part(pet).rotate_left(1)
 }
 
 enum Unusable {
@@ -183,25 +205,49 @@ fn load(path: &Path, fingerprint: &str, ntime: usize, ncell: usize) -> Result<Fo
     let warnings: Vec<String> = meta("warnings")
         .and_then(|w| serde_json::from_str(w).ok())
         .ok_or_else(|| bad("malformed warnings"))?;
-    let prcp = read_f32s(&mut file, n).map_err(|_| bad("truncated data"))?;
-    let pet = read_f32s(&mut file, n).map_err(|_| bad("truncated data"))?;
+    let data = 8 + header_len;
+    let prcp = read_f32s(&file, data, n).map_err(|_| bad("truncated data"))?;
+    let pet = read_f32s(&file, data + 4 * n as u64, n).map_err(|_| bad("truncated data"))?;
     if format!("{:016x}", checksum(&prcp, &pet)) != expected {
         return Err(bad("checksum mismatch"));
     }
     Ok(Forcing { ntime, ncell, prcp, pet, warnings })
 }
 
-fn read_f32s(r: &mut impl Read, n: usize) -> std::io::Result<Vec<f32>> {
-    let mut out = Vec::with_capacity(n);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = n;
-    while left > 0 {
-        let m = left.min(buf.len() / 4);
-        r.read_exact(&mut buf[..4 * m])?;
-        out.extend(buf[..4 * m].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
-        left -= m;
+/// Reads `n` little-endian `f32` at byte `offset`, in parallel blocks (page faults and copies of a few
+/// hundred MB take long on one thread).
+fn read_f32s(file: &File, offset: u64, n: usize) -> std::io::Result<Vec<f32>> {
+    const BLOCK: usize = 1 << 21;
+    let mut out = vec![0.0f32; n];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        out.par_chunks_mut(BLOCK).enumerate().try_for_each(|(i, block)| {
+            file.read_exact_at(bytemuck::cast_slice_mut(block), offset + (i * BLOCK * 4) as u64)
+        })?;
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::Seek;
+        let mut file = file;
+        file.seek(std::io::SeekFrom::Start(offset))?;
+        file.read_exact(bytemuck::cast_slice_mut(&mut out))?;
+    }
+    if cfg!(target_endian = "big") {
+        out.iter_mut().for_each(|v| *v = f32::from_bits(u32::from_le(v.to_bits())));
     }
     Ok(out)
+}
+
+fn write_f32s(w: &mut impl Write, values: &[f32]) -> std::io::Result<()> {
+    if cfg!(target_endian = "little") {
+        return w.write_all(bytemuck::cast_slice(values));
+    }
+    for chunk in values.chunks(1 << 16) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
+        w.write_all(&bytes)?;
+    }
+    Ok(())
 }
 
 fn store(dir: &Path, path: &Path, fingerprint: &str, forcing: &Forcing) -> std::io::Result<()> {
@@ -226,14 +272,98 @@ fn store(dir: &Path, path: &Path, fingerprint: &str, forcing: &Forcing) -> std::
     let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
     w.write_all(&(header.len() as u64).to_le_bytes())?;
     w.write_all(&header)?;
-    let mut buf = Vec::with_capacity(1 << 20);
-    for chunk in forcing.prcp.chunks(1 << 18).chain(forcing.pet.chunks(1 << 18)) {
-        buf.clear();
-        buf.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
-        w.write_all(&buf)?;
-    }
+    write_f32s(&mut w, &forcing.prcp)?;
+    write_f32s(&mut w, &forcing.pet)?;
     w.flush()?;
     drop(w);
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::test_tiff::{write, Geo};
+    use crate::time::parse_datetime;
+    use tiff::encoder::colortype::Gray32Float;
+
+    const GRID: Grid = Grid { xmin: 0.0, ymax: 2000.0, dx: 1000.0, dy: 1000.0, nrow: 2, ncol: 2 };
+
+    fn dataset(root: &Path) -> (AtmosSpec, TimeAxis) {
+        let geo = Geo::area(0.0, 2000.0, 1000.0);
+        for (k, day) in ["20120802", "20120803"].into_iter().enumerate() {
+            write::<Gray32Float>(&root.join(format!("prcp/{day}_PT.tif")), &geo, 2, 2, &[k as f32; 4]);
+            write::<Gray32Float>(&root.join(format!("pet/{day}_ETP.tif")), &geo, 2, 2, &[0.5; 4]);
+        }
+        let time = TimeAxis { start: parse_datetime("2012-08-01").unwrap(), dt: 86_400, ntime: 2 };
+        (AtmosSpec::new(root.join("prcp"), root.join("pet")), time)
+    }
+
+    fn only_cache_file(dir: &Path) -> std::path::PathBuf {
+        let files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files[0].clone()
+    }
+
+    #[test]
+    fn hit_invalidation_and_corruption() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = root.path().join("cache");
+        let (spec, time) = dataset(root.path());
+        let cells = [3, 1];
+        let (f0, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
+        assert_eq!(s, CacheStatus::Created);
+        assert_eq!(f0, super::super::read_atmos(&spec, &time, &GRID, &cells).unwrap());
+        let (f1, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
+        assert_eq!((s, &f1), (CacheStatus::Hit, &f0));
+
+        // The file is valid safetensors.
+        let bytes = std::fs::read(only_cache_file(&cache)).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(st.tensor("prcp").unwrap().shape(), [2, 2]);
+
+        // Other cells: another slot.
+        let (_, s) = read_atmos_cached(&spec, &time, &GRID, &[0], &cache).unwrap();
+        assert_eq!(s, CacheStatus::Created);
+        let _ = std::fs::remove_dir_all(&cache);
+        read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
+
+        // A changed input file invalidates it (new content and modification time).
+        let changed = root.path().join("prcp/20120803_PT.tif");
+        write::<Gray32Float>(&changed, &Geo::area(0.0, 2000.0, 1000.0), 2, 2, &[7.0; 4]);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options().write(true).open(&changed).unwrap().set_modified(later).unwrap();
+        let (f2, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
+        assert!(matches!(s, CacheStatus::Rebuilt { .. }), "{s:?}");
+        assert_eq!(f2.prcp, [0.0, 0.0, 7.0, 7.0]);
+        assert_eq!(read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap().1, CacheStatus::Hit);
+
+        // A flipped bit in the data, then a truncated file: rebuilt, never trusted.
+        let path = only_cache_file(&cache);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let n = bytes.len();
+        bytes[n - 3] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        let (f3, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
+        assert_eq!(s, CacheStatus::Rebuilt { reason: "unusable cache file: checksum mismatch".into() });
+        assert_eq!(f3, f2);
+        std::fs::write(&path, &bytes[..n / 2]).unwrap();
+        let (f4, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
+        assert!(matches!(s, CacheStatus::Rebuilt { .. }), "{s:?}");
+        assert_eq!(f4, f2);
+        std::fs::write(&path, b"garbage").unwrap();
+        assert!(matches!(read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap().1, CacheStatus::Rebuilt { .. }));
+        assert_eq!(read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap().1, CacheStatus::Hit);
+    }
+
+    #[test]
+    fn unwritable_cache_still_returns_the_forcing() {
+        let root = tempfile::tempdir().unwrap();
+        let (spec, time) = dataset(root.path());
+        let blocker = root.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let (f, s) = read_atmos_cached(&spec, &time, &GRID, &[0], &blocker.join("cache")).unwrap();
+        assert!(matches!(s, CacheStatus::NotStored { .. }), "{s:?}");
+        assert_eq!(f.prcp, [0.0, 1.0]);
+    }
 }

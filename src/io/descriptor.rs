@@ -1,12 +1,13 @@
 //! Physiographic descriptors: one raster per name (smash's `_read_descriptor`).
 //!
-//! The file is the first `<name>.tif*` found recursively under the folder (sorted by path). Values are
-//! read as smash does ([`super::raster::Raster::values_on`]): `f32`, −99 for nodata and outside the
-//! raster. −99 is allowed on inactive cells only.
+//! The file is the first `<name>.tif` or `<name>.tiff` found recursively under the folder (sorted by
+//! path), else the first `<name>.tif*` as smash globs. Values are read as smash does
+//! ([`super::raster::Raster::values_on`]): `f32`, −99 for nodata and outside the raster. −99 is allowed
+//! on inactive cells only.
 
 use std::path::Path;
 
-use super::files::list_files;
+use super::files::{list_files, ListedFile};
 use super::raster::{read_raster, MISSING};
 use super::IoError;
 use crate::grid::Grid;
@@ -32,10 +33,13 @@ pub fn read_descriptors(dir: &Path, names: &[String], grid: &Grid, active: &[boo
     names
         .iter()
         .map(|name| {
+            // smash globs `<name>.tif*`; prefer `.tif`/`.tiff` over side files such as `.tif.aux.xml`.
             let prefix = format!("{name}.tif");
+            let file_name = |f: &&ListedFile| f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let file = files
                 .iter()
-                .find(|f| f.path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+                .find(|f| [prefix.clone(), format!("{prefix}f")].contains(&file_name(f)))
+                .or_else(|| files.iter().find(|f| file_name(f).starts_with(&prefix)))
                 .ok_or_else(|| IoError::DescriptorNotFound { name: name.clone(), dir: dir.to_path_buf() })?;
             let values = read_raster(&file.path)?.values_on(grid)?;
             let missing = |v: &f32| *v == MISSING;
@@ -53,4 +57,31 @@ pub fn read_descriptors(dir: &Path, names: &[String], grid: &Grid, active: &[boo
             Ok(values)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::test_tiff::{write, Geo};
+    use tiff::encoder::colortype::Gray32Float;
+
+    #[test]
+    fn missing_values_only_on_inactive_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let geo = Geo { nodata: Some("-9999"), ..Geo::area(0.0, 2000.0, 1000.0) };
+        write::<Gray32Float>(&dir.path().join("sub/slope.tif"), &geo, 2, 2, &[1.0, 2.0, -9999.0, 4.0]);
+        write::<Gray32Float>(&dir.path().join("dd.tif"), &geo, 2, 2, &[-99.0; 4]);
+        let grid = Grid { xmin: 0.0, ymax: 2000.0, dx: 1000.0, dy: 1000.0, nrow: 2, ncol: 2 };
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let active = [true, true, false, true];
+        let d = read_descriptors(dir.path(), &names(&["slope"]), &grid, &active).unwrap();
+        assert_eq!(d, [vec![1.0, 2.0, -99.0, 4.0]]);
+        let err = read_descriptors(dir.path(), &names(&["slope"]), &grid, &[true; 4]).unwrap_err();
+        assert!(matches!(err, IoError::DescriptorMissingOnActive { row: 1, col: 0, .. }), "{err}");
+        assert!(err.to_string().contains("slope"));
+        let err = read_descriptors(dir.path(), &names(&["dd"]), &grid, &active).unwrap_err();
+        assert!(matches!(err, IoError::DescriptorAllMissing { .. }), "{err}");
+        let err = read_descriptors(dir.path(), &names(&["karst"]), &grid, &active).unwrap_err();
+        assert!(matches!(err, IoError::DescriptorNotFound { .. }), "{err}");
+    }
 }

@@ -73,7 +73,7 @@ pub enum IoError {
     /// Some dates of the simulation period have no forcing file.
     #[error(
         "{key} = {}: no file for {count} of {total} {unit} (first: {}); \
-         set missing_forcing_file to treat them as missing data (-99)",
+         set missing_forcing_file = \"as_missing\" to read them as missing data (-99) like smash",
         dir.display(),
         first.join(", ")
     )]
@@ -128,5 +128,14 @@ pub enum IoError {
 impl IoError {
     pub(crate) fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         IoError::Read { path: path.into(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_can_cross_threads_and_reach_anyhow() {
+        fn check<T: Send + Sync + std::error::Error + 'static>() {}
+        check::<super::IoError>();
     }
 }

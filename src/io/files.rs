@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
+use rayon::prelude::*;
 
 use super::IoError;
 
@@ -33,18 +34,19 @@ pub fn list_files(dir: &Path, key: &str, suffix: &str, with_metadata: bool) -> R
     if !dir.is_dir() {
         return Err(IoError::MissingDirectory { key: key.to_string(), path: dir.to_path_buf() });
     }
-    let mut out = Vec::new();
-    walk(dir, "", suffix, with_metadata, 0, &mut out)?;
+    let mut out = walk(dir, "", suffix, with_metadata, 0)?;
     out.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
 }
 
-fn walk(dir: &Path, rel: &str, suffix: &str, meta: bool, depth: usize, out: &mut Vec<ListedFile>) -> Result<(), IoError> {
+/// One folder: its matching files (stat-ed in parallel when asked), then its sub-folders in parallel.
+fn walk(dir: &Path, rel: &str, suffix: &str, meta: bool, depth: usize) -> Result<Vec<ListedFile>, IoError> {
     if depth > 32 {
-        return Ok(()); // a symbolic-link cycle; smash would not terminate
+        return Ok(Vec::new()); // a symbolic-link cycle; smash would not terminate
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| IoError::read(dir, e))?;
-    for entry in entries {
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| IoError::read(dir, e))? {
         let entry = entry.map_err(|e| IoError::read(dir, e))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -53,7 +55,8 @@ fn walk(dir: &Path, rel: &str, suffix: &str, meta: bool, depth: usize, out: &mut
         }
         let path = entry.path();
         let mut file_type = entry.file_type().map_err(|e| IoError::read(&path, e))?;
-        if file_type.is_symlink() {
+        let link = file_type.is_symlink();
+        if link {
             match std::fs::metadata(&path) {
                 Ok(m) => file_type = m.file_type(),
                 Err(_) => continue, // dangling link
@@ -61,23 +64,35 @@ fn walk(dir: &Path, rel: &str, suffix: &str, meta: bool, depth: usize, out: &mut
         }
         let child_rel = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
         if file_type.is_dir() {
-            walk(&path, &child_rel, suffix, meta, depth + 1, out)?;
+            dirs.push((path, child_rel));
         } else if name.ends_with(suffix) {
-            let (size, mtime_ns) = if meta {
-                let m = std::fs::metadata(&path).map_err(|e| IoError::read(&path, e))?;
-                let mtime_ns = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos() as i128);
-                (m.len(), mtime_ns)
-            } else {
-                (0, 0)
-            };
-            out.push(ListedFile { path, rel: child_rel, size, mtime_ns });
+            files.push((entry, link, ListedFile { path, rel: child_rel, size: 0, mtime_ns: 0 }));
         }
     }
-    Ok(())
+    let stat = |(entry, link, mut file): (std::fs::DirEntry, bool, ListedFile)| -> Result<ListedFile, IoError> {
+        if meta {
+            let m = if link { std::fs::metadata(&file.path) } else { entry.metadata() };
+            let m = m.map_err(|e| IoError::read(&file.path, e))?;
+            file.size = m.len();
+            file.mtime_ns = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128);
+        }
+        Ok(file)
+    };
+    let mut out = if meta && files.len() > 64 {
+        files.into_par_iter().map(stat).collect::<Result<Vec<_>, _>>()?
+    } else {
+        files.into_iter().map(stat).collect::<Result<Vec<_>, _>>()?
+    };
+    let sub: Vec<Result<Vec<ListedFile>, IoError>> =
+        dirs.par_iter().map(|(path, rel)| walk(path, rel, suffix, meta, depth + 1)).collect();
+    for s in sub {
+        out.extend(s?);
+    }
+    Ok(out)
 }
 
 /// The date smash looks for in a forcing file name.

@@ -235,7 +235,8 @@ impl Series<'_> {
         self.report_missing(missing, needed.len(), "days of year", warnings)?;
 
         let n = cells.len();
-        let read: Vec<Result<Option<(Vec<f32>, Coverage)>, IoError>> = matched
+        type Day = Option<(Vec<f32>, Coverage)>;
+        let read: Vec<Result<Day, IoError>> = matched
             .par_iter()
             .map(|m| {
                 m.map(|i| {
@@ -269,3 +270,6 @@ impl Series<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests;

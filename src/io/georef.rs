@@ -108,7 +108,7 @@ mod tests {
         assert_eq!(parse_nodata("65535"), Some(65535.0));
         assert_eq!(parse_nodata("-99"), Some(-99.0));
         assert_eq!(parse_nodata("-3.39999999999999996e+38"), Some(-3.4e38));
-        assert_eq!(parse_nodata("1.00000002004087734e+20"), Some(1.00000002004087734e+20));
+        assert_eq!(parse_nodata("1.00000002004087734e+20"), Some(1.000_000_020_040_877_3e20));
         assert!(parse_nodata("nan").unwrap().is_nan());
         assert!(parse_nodata("-NaN").unwrap().is_nan());
         assert_eq!(parse_nodata("none"), None);

@@ -218,3 +218,80 @@ pub(crate) fn fill<T: Sample>(
     }
     Ok(window.coverage(grid, mesh))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::test_tiff::{write, Geo};
+    use tiff::encoder::colortype::{Gray16, Gray32Float, GrayI32};
+
+    fn mesh(xmin: f64, ymax: f64, nrow: usize, ncol: usize) -> Grid {
+        Grid { xmin, ymax, dx: 1000.0, dy: 1000.0, nrow, ncol }
+    }
+
+    #[test]
+    fn pixel_is_point_is_shifted_half_a_cell() {
+        let dir = tempfile::tempdir().unwrap();
+        let area = dir.path().join("area.tif");
+        let point = dir.path().join("point.tif");
+        let geo = Geo { nodata: Some("-99"), ..Geo::area(807_000.0, 6_484_000.0, 1000.0) };
+        write::<GrayI32>(&area, &geo, 2, 3, &[1, 2, 3, 4, -99, 6]);
+        write::<GrayI32>(&point, &Geo { point: true, declared_keys: 9, ..geo }, 2, 3, &[1, 2, 3, 4, -99, 6]);
+        let a = read_raster(&area).unwrap();
+        let p = read_raster(&point).unwrap();
+        assert_eq!(a.grid, Grid { xmin: 807_000.0, ymax: 6_484_000.0, dx: 1000.0, dy: 1000.0, nrow: 2, ncol: 3 });
+        assert_eq!(p.grid, a.grid);
+        assert_eq!(a.nodata, Some(-99.0));
+        assert_eq!(a.data, [1.0, 2.0, 3.0, 4.0, -99.0, 6.0]);
+        assert_eq!(p.values_on(&a.grid).unwrap(), [1.0, 2.0, 3.0, 4.0, -99.0, 6.0]);
+    }
+
+    #[test]
+    fn window_by_coordinates_with_cells_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.tif");
+        let geo = Geo { nodata: Some("65535"), ..Geo::area(0.0, 3000.0, 1000.0) };
+        write::<Gray16>(&path, &geo, 3, 3, &[0, 1, 2, 3, 4, 5, 6, 7, 65535]);
+        let r = read_raster(&path).unwrap();
+        // Mesh shifted one cell east and one south, 3 × 3: its last row and column are outside.
+        let m = mesh(1000.0, 2000.0, 3, 3);
+        assert_eq!(r.values_on(&m).unwrap(), [4.0, 5.0, -99.0, 7.0, -99.0, -99.0, -99.0, -99.0, -99.0]);
+        // Through the forcing path, with a factor: nodata and outside are −99 · factor, as in smash.
+        let f = RasterFile::open(&path).unwrap();
+        let mut out = [0.0; 3];
+        let cov = f.fill(&m, &[0, 4, 2], 0.1, &mut out).unwrap();
+        assert_eq!(out, [4.0 * 0.1f32, -99.0 * 0.1f32, -99.0 * 0.1f32]);
+        assert_eq!(cov, Coverage::Partial);
+    }
+
+    #[test]
+    fn nodata_is_compared_in_f32_and_nan_must_be_declared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.tif");
+        let geo = Geo { nodata: Some("-3.39999999999999996e+38"), ..Geo::area(0.0, 1000.0, 1000.0) };
+        write::<Gray32Float>(&path, &geo, 1, 3, &[-3.4e38, 1.5, f32::NAN]);
+        let m = mesh(0.0, 1000.0, 1, 2);
+        assert_eq!(read_raster(&path).unwrap().values_on(&m).unwrap(), [-99.0, 1.5]);
+        let err = read_raster(&path).unwrap().values_on(&mesh(0.0, 1000.0, 1, 3)).unwrap_err();
+        assert!(matches!(err, IoError::NanValue { row: 0, col: 2, .. }), "{err}");
+        assert!(err.to_string().contains("f.tif"));
+        write::<Gray32Float>(&path, &Geo { nodata: Some("nan"), ..geo }, 1, 3, &[-3.4e38, 1.5, f32::NAN]);
+        assert_eq!(read_raster(&path).unwrap().values_on(&mesh(0.0, 1000.0, 1, 3)).unwrap(), [-3.4e38, 1.5, -99.0]);
+    }
+
+    #[test]
+    fn bad_files_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.tif");
+        std::fs::write(&path, b"not a tiff").unwrap();
+        let err = read_raster(&path).unwrap_err();
+        assert!(matches!(err, IoError::Tiff { .. }) && err.to_string().contains("junk.tif"), "{err}");
+        let err = read_raster(&dir.path().join("absent.tif")).unwrap_err();
+        assert!(matches!(err, IoError::Read { .. }), "{err}");
+        // A TIFF without georeferencing.
+        let plain = dir.path().join("plain.tif");
+        let mut enc = tiff::encoder::TiffEncoder::new(File::create(&plain).unwrap()).unwrap();
+        enc.write_image::<Gray32Float>(2, 1, &[1.0, 2.0]).unwrap();
+        assert!(matches!(read_raster(&plain), Err(IoError::Georeferencing { .. })));
+    }
+}

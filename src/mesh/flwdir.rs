@@ -6,8 +6,16 @@ use crate::grid::Grid;
 /// `(drow, dcol)` of the cell that D8 code `fd` drains to, at index `fd − 1`.
 ///
 /// 1 = N, 2 = NE, 3 = E, 4 = SE, 5 = S, 6 = SW, 7 = W, 8 = NW; rows grow southward.
-pub const D8_OFFSETS: [(isize, isize); 8] =
-    [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)];
+pub const D8_OFFSETS: [(isize, isize); 8] = [
+    (-1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+    (1, 0),
+    (1, -1),
+    (0, -1),
+    (-1, -1),
+];
 
 /// A D8 flow-direction grid held in memory.
 ///
@@ -101,10 +109,16 @@ fn check_grid(grid: &Grid) -> Result<(), MeshError> {
         return bad(format!("{} x {} cells", grid.nrow, grid.ncol));
     }
     if !(grid.dx.is_finite() && grid.dx > 0.0 && grid.dy.is_finite() && grid.dy > 0.0) {
-        return bad(format!("cell size dx = {}, dy = {} must be finite and > 0", grid.dx, grid.dy));
+        return bad(format!(
+            "cell size dx = {}, dy = {} must be finite and > 0",
+            grid.dx, grid.dy
+        ));
     }
     if !(grid.xmin.is_finite() && grid.ymax.is_finite()) {
-        return bad(format!("origin ({}, {}) is not finite", grid.xmin, grid.ymax));
+        return bad(format!(
+            "origin ({}, {}) is not finite",
+            grid.xmin, grid.ymax
+        ));
     }
     Ok(())
 }
@@ -117,17 +131,20 @@ fn check_grid(grid: &Grid) -> Result<(), MeshError> {
 /// # Shapes
 /// `codes` and the result are `[nrow, ncol]` row-major.
 pub fn detect_sink(nrow: usize, ncol: usize, codes: &[u8]) -> Vec<bool> {
-    // (drow, dcol, code of the cell, code of the neighbour pointing back)
-    const PAIRS: [(usize, usize, u8, u8); 3] = [(0, 1, 3, 7), (1, 1, 4, 8), (1, 0, 5, 1)];
     let mut sink = vec![false; nrow * ncol];
     for row in 0..nrow.saturating_sub(1) {
         for col in 0..ncol.saturating_sub(1) {
-            for &(dr, dc, dir, opposite) in &PAIRS {
-                let nb = (row + dr) * ncol + col + dc;
-                if codes[row * ncol + col] == dir && codes[nb] == opposite {
-                    sink[row * ncol + col] = true;
-                    sink[nb] = true;
-                }
+            let i = row * ncol + col;
+            // E (3) / W (7), SE (4) / NW (8), S (5) / N (1)
+            let (nb, opposite) = match codes[i] {
+                3 => (i + 1, 7),
+                4 => (i + ncol + 1, 8),
+                5 => (i + ncol, 1),
+                _ => continue,
+            };
+            if codes[nb] == opposite {
+                sink[i] = true;
+                sink[nb] = true;
             }
         }
     }
@@ -139,7 +156,14 @@ mod tests {
     use super::*;
 
     fn grid(nrow: usize, ncol: usize) -> Grid {
-        Grid { xmin: 0.0, ymax: 0.0, dx: 1.0, dy: 1.0, nrow, ncol }
+        Grid {
+            xmin: 0.0,
+            ymax: 0.0,
+            dx: 1.0,
+            dy: 1.0,
+            nrow,
+            ncol,
+        }
     }
 
     #[test]
@@ -152,9 +176,22 @@ mod tests {
     #[test]
     fn raster_values_errors() {
         let e = FlowDirection::from_raster_values(grid(1, 2), &[1.0, 2.5], None).unwrap_err();
-        assert!(matches!(e, MeshError::InvalidCode { row: 0, col: 1, .. }), "{e}");
+        assert!(
+            matches!(e, MeshError::InvalidCode { row: 0, col: 1, .. }),
+            "{e}"
+        );
         let e = FlowDirection::from_raster_values(grid(1, 2), &[1.0], None).unwrap_err();
-        assert!(matches!(e, MeshError::SizeMismatch { expected: 2, got: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                MeshError::SizeMismatch {
+                    expected: 2,
+                    got: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = FlowDirection::new(grid(1, 1), vec![9]).unwrap_err();
         assert!(matches!(e, MeshError::InvalidCode { .. }), "{e}");
     }
@@ -164,7 +201,10 @@ mod tests {
         // (0,0) E <-> (0,1) W ; (1,0) NE <-> (0,1)... only E/SE/S pairs are reported.
         let codes = [3, 7, 0, 0, 0, 0, 2, 0, 0];
         let s = detect_sink(3, 3, &codes);
-        assert_eq!(s, vec![true, true, false, false, false, false, false, false, false]);
+        assert_eq!(
+            s,
+            vec![true, true, false, false, false, false, false, false, false]
+        );
         // NE/SW pair: (1,0) code 2 -> (0,1), (0,1) code 6 -> (1,0): not reported (as smash).
         let codes = [0, 6, 0, 2, 0, 0, 0, 0, 0];
         assert!(detect_sink(3, 3, &codes).iter().all(|&b| !b));

@@ -22,7 +22,10 @@ pub struct MeshOptions {
 
 impl Default for MeshOptions {
     fn default() -> Self {
-        Self { max_depth: 1, area_error_th: Some(0.5) }
+        Self {
+            max_depth: 1,
+            area_error_th: Some(0.5),
+        }
     }
 }
 
@@ -89,14 +92,25 @@ pub fn generate_mesh(
         dlns.push(d);
     }
 
-    let window = Window { row_off: r0, col_off: c0, nrow: r1 - r0, ncol: c1 - c0 };
+    let window = Window {
+        row_off: r0,
+        col_off: c0,
+        nrow: r1 - r0,
+        ncol: c1 - c0,
+    };
     let raw = window.raw_codes(flwdir, |_| false);
-    let active_cm = window.col_major(|i| in_catchment[i], fg.ncol);
-    let rect = Rect { nrow: window.nrow, ncol: window.ncol, raw: &raw };
-    let cm = |row: usize, col: usize| (col - c0) * window.nrow + (row - r0);
-    let gauge_cm: Vec<usize> = dlns.iter().map(|d| cm(d.row, d.col)).collect();
+    let active = window.row_major(|i| in_catchment[i], fg.ncol);
+    let rect = Rect {
+        nrow: window.nrow,
+        ncol: window.ncol,
+        raw: &raw,
+    };
+    let cells: Vec<usize> = dlns
+        .iter()
+        .map(|d| (d.row - r0) * window.ncol + d.col - c0)
+        .collect();
     let area_dln: Vec<f32> = dlns.iter().map(|d| d.area_dln).collect();
-    let flwdst = topology::flow_distance(&rect, fg.dx as f32, fg.dy as f32, &gauge_cm, &area_dln)
+    let flwdst = topology::flow_distance(&rect, fg.dx as f32, fg.dy as f32, &cells, &area_dln)
         .map_err(|f| window.cycle_at(fg, f))?;
 
     let gauges = gauges
@@ -110,7 +124,14 @@ pub fn generate_mesh(
             area_dln: f64::from(d.area_dln),
         })
         .collect();
-    build(flwdir, &window, &raw, &active_cm, flwdst, gauges)
+    build(
+        flwdir,
+        &window,
+        raw,
+        active,
+        flwdst.into_iter().map(f64::from).collect(),
+        gauges,
+    )
 }
 
 /// Builds the mesh of a bounding box `[xmin, xmax, ymin, ymax]` [m] (smash's `generate_mesh(flwdir,
@@ -177,16 +198,13 @@ pub fn generate_bbox_mesh(flwdir: &FlowDirection, bbox: [f64; 4]) -> Result<Mesh
 
     let codes: Vec<u8> = window.row_major(|i| flwdir.codes[i], fg.ncol);
     let sink = detect_sink(window.nrow, window.ncol, &codes);
-    let raw = window.raw_codes(flwdir, |i| {
-        let (r, c) = (i / fg.ncol - window.row_off, i % fg.ncol - window.col_off);
-        sink[r * window.ncol + c]
-    });
-    let active_cm: Vec<bool> = raw.iter().map(|&v| v > 0).collect();
-    if !active_cm.contains(&true) {
+    let raw = window.raw_codes(flwdir, |k| sink[k]);
+    let active: Vec<bool> = raw.iter().map(|&v| v > 0).collect();
+    if !active.contains(&true) {
         return Err(MeshError::NoActiveCell);
     }
-    let flwdst = vec![-99.0f32; raw.len()];
-    let mut mesh = build(flwdir, &window, &raw, &active_cm, flwdst, Vec::new())?;
+    let flwdst = vec![-99.0; raw.len()];
+    let mut mesh = build(flwdir, &window, raw, active, flwdst, Vec::new())?;
     mesh.grid.xmin = x0;
     mesh.grid.ymax = y1;
     Ok(mesh)
@@ -194,7 +212,11 @@ pub fn generate_bbox_mesh(flwdir: &FlowDirection, bbox: [f64; 4]) -> Result<Mesh
 
 /// smash's `_round_half_up`.
 fn round_half_up(x: f64) -> f64 {
-    if x >= 0.0 { (x + 0.5).floor() } else { (x - 0.5).ceil() }
+    if x >= 0.0 {
+        (x + 0.5).floor()
+    } else {
+        (x - 0.5).ceil()
+    }
 }
 
 /// A window of the flow-direction grid.
@@ -206,17 +228,6 @@ struct Window {
 }
 
 impl Window {
-    /// `f(grid index)` over the window, column-major.
-    fn col_major<T>(&self, f: impl Fn(usize) -> T, grid_ncol: usize) -> Vec<T> {
-        let mut v = Vec::with_capacity(self.nrow * self.ncol);
-        for c in self.col_off..self.col_off + self.ncol {
-            for r in self.row_off..self.row_off + self.nrow {
-                v.push(f(r * grid_ncol + c));
-            }
-        }
-        v
-    }
-
     /// `f(grid index)` over the window, row-major.
     fn row_major<T>(&self, f: impl Fn(usize) -> T, grid_ncol: usize) -> Vec<T> {
         let mut v = Vec::with_capacity(self.nrow * self.ncol);
@@ -227,20 +238,23 @@ impl Window {
         v
     }
 
-    /// Column-major raw codes (see `topology`): `zeroed` cells become 0 as smash zeroes them.
+    /// Raw codes (see `topology`) over the window: cells for which `zeroed(window index)` become
+    /// 0, as smash zeroes them.
     fn raw_codes(&self, flw: &FlowDirection, zeroed: impl Fn(usize) -> bool) -> Vec<i8> {
-        self.col_major(
-            |i| match flw.codes[i] {
-                _ if zeroed(i) => 0,
+        let codes = self.row_major(|i| flw.codes[i], flw.grid.ncol);
+        codes
+            .iter()
+            .enumerate()
+            .map(|(k, &code)| match code {
+                _ if zeroed(k) => 0,
                 0 => NODATA,
-                c => c as i8,
-            },
-            flw.grid.ncol,
-        )
+                code => code as i8,
+            })
+            .collect()
     }
 
-    fn cycle_at(&self, fg: &Grid, f: usize) -> MeshError {
-        let (row, col) = (self.row_off + f % self.nrow, self.col_off + f / self.nrow);
+    fn cycle_at(&self, fg: &Grid, k: usize) -> MeshError {
+        let (row, col) = (self.row_off + k / self.ncol, self.col_off + k % self.ncol);
         MeshError::Cycle {
             row,
             col,
@@ -250,42 +264,29 @@ impl Window {
     }
 }
 
-/// Accumulation, partitions and the row-major `Mesh` over `window`.
+/// Accumulation, partitions and the `Mesh` over `window`.
 fn build(
     flw: &FlowDirection,
     window: &Window,
-    raw: &[i8],
-    active_cm: &[bool],
-    flwdst_cm: Vec<f32>,
+    raw: Vec<i8>,
+    active: Vec<bool>,
+    flwdst: Vec<f64>,
     gauges: Vec<Gauge>,
 ) -> Result<Mesh, MeshError> {
     let fg = &flw.grid;
     let (nrow, ncol) = (window.nrow, window.ncol);
-    let rect = Rect { nrow, ncol, raw };
+    let rect = Rect {
+        nrow,
+        ncol,
+        raw: &raw,
+    };
     let ap = topology::accumulate(&rect, fg.dx as f32 * fg.dy as f32);
-    if let Some(f) = (0..raw.len()).find(|&f| active_cm[f] && !ap.done[f]) {
-        return Err(window.cycle_at(fg, f));
+    // Only cells on a flow loop are never reached (in a gauge mesh, none is active).
+    if let Some(k) = (0..raw.len()).find(|&k| active[k] && !ap.done[k]) {
+        return Err(window.cycle_at(fg, k));
     }
     let (npar, routing_order, partition_offsets) =
-        topology::partitions(nrow, ncol, &ap.flwpar, active_cm);
-
-    // Column-major → row-major.
-    let n = nrow * ncol;
-    let mut flwdir = vec![0u8; n];
-    let mut active = vec![false; n];
-    let mut flwacc = vec![0.0f64; n];
-    let mut flwdst = vec![0.0f64; n];
-    let mut flwpar = vec![0u32; n];
-    for c in 0..ncol {
-        for r in 0..nrow {
-            let (f, i) = (c * nrow + r, r * ncol + c);
-            flwdir[i] = raw[f].max(0) as u8;
-            active[i] = active_cm[f];
-            flwacc[i] = f64::from(ap.flwacc[f]);
-            flwdst[i] = f64::from(flwdst_cm[f]);
-            flwpar[i] = ap.flwpar[f];
-        }
-    }
+        topology::partitions(nrow, ncol, &ap.flwpar, &active);
     Ok(Mesh {
         grid: Grid {
             xmin: fg.xmin + window.col_off as f64 * fg.dx,
@@ -295,11 +296,11 @@ fn build(
             nrow,
             ncol,
         },
-        flwdir,
+        flwdir: raw.iter().map(|&v| v.max(0) as u8).collect(),
         active,
-        flwacc,
+        flwacc: ap.flwacc.iter().map(|&a| f64::from(a)).collect(),
         flwdst,
-        flwpar,
+        flwpar: ap.flwpar,
         npar,
         routing_order,
         partition_offsets,

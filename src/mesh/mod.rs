@@ -8,7 +8,7 @@
 //!
 //! Both reproduce smash 1.3 exactly (same outlets, rectangle, f32 drained areas and distances,
 //! partitions and their order); `tests/reference_mesh.rs` checks this on Cance, Lez and France.
-//! The algorithms are O(N) and stack-free (France, 1.2 M cells: a few ms).
+//! The algorithms are O(N) and stack-free (the France bounding box, 1.24 M cells: ~40 ms).
 
 mod delineate;
 mod error;

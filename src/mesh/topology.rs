@@ -1,9 +1,10 @@
 //! Flow accumulation, partitions and flow distance over the mesh rectangle (spec §2.1).
 //!
-//! These run in smash's Fortran layout (column-major, index `col·nrow + row`) on "raw" codes:
-//! 1..=8, [`NODATA`], or 0 for a cell smash itself zeroed (a removed sink). The distinction matters
-//! for one smash quirk: its two-cell-loop test `|fd − fd_down| = 4` also fires for a code-4 (SE)
-//! cell draining into a zeroed cell, which then receives nothing.
+//! Arrays are row-major `[nrow, ncol]`; where smash's Fortran loops run column-major (col outer,
+//! row inner) and the order matters, the same order is used. Codes are "raw": 1..=8, [`NODATA`],
+//! or 0 for a cell smash itself zeroed (a removed sink). The distinction matters for one smash
+//! quirk: its two-cell-loop test `|fd − fd_down| = 4` also fires for a code-4 (SE) cell draining
+//! into a zeroed cell, which then receives nothing.
 //!
 //! Floating-point work is done in f32 in exactly smash's order, so values are bit-identical:
 //! * flwacc: smash walks downstream from every source cell (no inflow) in column-major order, adding
@@ -16,7 +17,10 @@ use super::flwdir::D8_OFFSETS;
 /// Raw code of a cell without data (never part of a two-cell-loop test).
 pub(crate) const NODATA: i8 = i8::MIN;
 
-/// A column-major rectangle of raw codes.
+const NONE: u32 = u32::MAX;
+const NOT_SOURCE: u32 = u32::MAX - 1;
+
+/// A row-major rectangle of raw codes.
 pub(crate) struct Rect<'a> {
     pub nrow: usize,
     pub ncol: usize,
@@ -24,19 +28,6 @@ pub(crate) struct Rect<'a> {
 }
 
 impl Rect<'_> {
-    /// The cell `raw[f]` drains to, or `None` (no data, or outside the rectangle).
-    #[inline]
-    fn downstream(&self, f: usize) -> Option<usize> {
-        let fd = self.raw[f];
-        if fd <= 0 {
-            return None;
-        }
-        let (dr, dc) = D8_OFFSETS[(fd - 1) as usize];
-        let r = (f % self.nrow).checked_add_signed(dr)?;
-        let c = (f / self.nrow).checked_add_signed(dc)?;
-        (r < self.nrow && c < self.ncol).then_some(c * self.nrow + r)
-    }
-
     /// smash's pit test between a cell with code `fd` and the cell it drains to.
     #[inline]
     fn is_pit(fd: i8, fd_other: i8) -> bool {
@@ -44,8 +35,41 @@ impl Rect<'_> {
     }
 }
 
+/// Per-cell state of the accumulation walk, packed so that one step touches one cache line.
+#[derive(Clone, Copy)]
+struct Node {
+    /// Cell drained to, `NONE` if none or if the pair is a smash pit.
+    down: u32,
+    /// Inflows still awaited; set to 0 once the cell is finished.
+    nidp: u32,
+    acc: f32,
+    par: u32,
+}
+
+/// `[rows, cols]` row-major → `[cols, rows]` row-major (i.e. column-major order), mapping each
+/// value; in tiles, so that a France-sized grid does not miss the cache and TLB on every element.
+fn transpose_map<S: Copy, T: Copy + Default>(
+    src: &[S],
+    rows: usize,
+    cols: usize,
+    f: impl Fn(S) -> T,
+) -> Vec<T> {
+    const TILE: usize = 32;
+    let mut dst = vec![T::default(); rows * cols];
+    for i0 in (0..rows).step_by(TILE) {
+        for j0 in (0..cols).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(rows) {
+                for j in j0..(j0 + TILE).min(cols) {
+                    dst[j * rows + i] = f(src[i * cols + j]);
+                }
+            }
+        }
+    }
+    dst
+}
+
 /// Drained area and partition of every cell of the rectangle (smash's
-/// `flow_accumulation_partition`), plus which cells were reached (cells on loops are not).
+/// `flow_accumulation_partition`), plus which cells were finished (cells on loops are not).
 pub(crate) struct AccPar {
     pub flwacc: Vec<f32>,
     pub flwpar: Vec<u32>,
@@ -55,39 +79,70 @@ pub(crate) struct AccPar {
 /// # Arguments
 /// * `cell_area` — `dx·dy` [m²] in f32, as smash computes it.
 pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
-    let n = rect.nrow * rect.ncol;
-    // Number of inflowing neighbours (smash's `nidp`, pits included).
-    let mut nidp = vec![0u8; n];
-    for f in 0..n {
-        if let Some(d) = rect.downstream(f) {
-            nidp[d] += 1;
+    let (nrow, ncol) = (rect.nrow, rect.ncol);
+    let n = nrow * ncol;
+    assert!(n < NONE as usize, "mesh rectangle too large");
+    let mut nodes = vec![
+        Node {
+            down: NONE,
+            nidp: 0,
+            acc: cell_area,
+            par: 1
+        };
+        n
+    ];
+    for r in 0..nrow {
+        for c in 0..ncol {
+            let f = r * ncol + c;
+            let fd = rect.raw[f];
+            if fd <= 0 {
+                continue;
+            }
+            let (dr, dc) = D8_OFFSETS[(fd - 1) as usize];
+            let (rr, cc) = (r.wrapping_add_signed(dr), c.wrapping_add_signed(dc));
+            if rr < nrow && cc < ncol {
+                let d = rr * ncol + cc;
+                // smash's `nidp` counts every inflowing neighbour, pits included ...
+                nodes[d].nidp += 1;
+                // ... but never passes anything across a pit.
+                if !Rect::is_pit(fd, rect.raw[d]) {
+                    nodes[f].down = d as u32;
+                }
+            }
         }
     }
-    let mut flwacc = vec![cell_area; n];
-    let mut flwpar = vec![1u32; n];
-    let mut done = vec![false; n];
-    for source in 0..n {
-        // A decrement never brings `nidp` to 0, so this selects the original sources only.
-        if nidp[source] != 0 {
+    // Sources (no inflow; their own area, partition 1) are walked in column-major order: smash's
+    // loop order, which fixes the f32 summation order. Their targets are gathered column-major
+    // first (tiled), which is much faster than striding through `nodes`.
+    let source_down = transpose_map(&nodes, nrow, ncol, |node| match node.nidp {
+        0 => node.down,
+        _ => NOT_SOURCE,
+    });
+    for first in source_down {
+        if first == NOT_SOURCE || first == NONE {
             continue;
         }
-        let mut cur = source;
+        let (mut down, mut acc, mut par) = (first, cell_area, 1);
         loop {
-            done[cur] = true;
-            let Some(down) = rect.downstream(cur) else { break };
-            if Rect::is_pit(rect.raw[cur], rect.raw[down]) {
+            let node = &mut nodes[down as usize];
+            node.acc += acc;
+            node.par = node.par.max(par + 1);
+            if node.nidp > 1 {
+                node.nidp -= 1;
                 break;
             }
-            flwacc[down] += flwacc[cur];
-            flwpar[down] = flwpar[down].max(flwpar[cur] + 1);
-            if nidp[down] > 1 {
-                nidp[down] -= 1;
+            node.nidp = 0;
+            (down, acc, par) = (node.down, node.acc, node.par);
+            if down == NONE {
                 break;
             }
-            cur = down;
         }
     }
-    AccPar { flwacc, flwpar, done }
+    AccPar {
+        flwacc: nodes.iter().map(|node| node.acc).collect(),
+        flwpar: nodes.iter().map(|node| node.par).collect(),
+        done: nodes.iter().map(|node| node.nidp == 0).collect(),
+    }
 }
 
 /// Flow distance [m] from each cell to the gauge it drains to (smash's `flow_distance`), −99 where
@@ -98,7 +153,7 @@ pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
 /// cell (a flow loop; smash would recurse forever).
 ///
 /// # Arguments
-/// * `gauges` — column-major cell index of each gauge.
+/// * `gauges` — cell index of each gauge.
 pub(crate) fn flow_distance(
     rect: &Rect<'_>,
     dx: f32,
@@ -126,7 +181,7 @@ pub(crate) fn flow_distance(
         visited[g] = stamp;
         stack.push(g);
         while let Some(cur) = stack.pop() {
-            let (row, col) = (cur % rect.nrow, cur / rect.nrow);
+            let (row, col) = (cur / rect.ncol, cur % rect.ncol);
             for (k, &(dr, dc)) in D8_OFFSETS.iter().enumerate() {
                 // The neighbour on the opposite side drains here if its code is k + 1.
                 let (Some(r), Some(c)) = (row.checked_add_signed(-dr), col.checked_add_signed(-dc))
@@ -136,7 +191,7 @@ pub(crate) fn flow_distance(
                 if r >= rect.nrow || c >= rect.ncol {
                     continue;
                 }
-                let up = c * rect.nrow + r;
+                let up = r * rect.ncol + c;
                 if rect.raw[up] != k as i8 + 1 || Rect::is_pit(rect.raw[cur], rect.raw[up]) {
                     continue;
                 }
@@ -149,7 +204,13 @@ pub(crate) fn flow_distance(
                     return Err(up);
                 }
                 visited[up] = stamp;
-                let step = if dc == 0 { dy } else if dr == 0 { dx } else { diag };
+                let step = if dc == 0 {
+                    dy
+                } else if dr == 0 {
+                    dx
+                } else {
+                    diag
+                };
                 flwdst[up] = flwdst[cur] + step;
                 stack.push(up);
             }
@@ -177,8 +238,7 @@ fn argsort_desc(a: &[f32]) -> Vec<usize> {
 }
 
 /// Partition layout: `npar` (max partition over the whole rectangle, as smash), active cells grouped
-/// by partition in column-major order (returned as **row-major** flat indices) and the offsets of
-/// each partition (`npar + 1` values).
+/// by partition and column-major inside one, and the offsets of each partition (`npar + 1` values).
 pub(crate) fn partitions(
     nrow: usize,
     ncol: usize,
@@ -197,11 +257,19 @@ pub(crate) fn partitions(
     }
     let mut next = offsets.clone();
     let mut order = vec![0usize; offsets[npar]];
-    for f in 0..flwpar.len() {
-        if active[f] {
-            let p = flwpar[f] as usize - 1;
-            order[next[p]] = (f % nrow) * ncol + f / nrow;
-            next[p] += 1;
+    let key: Vec<u32> = flwpar
+        .iter()
+        .zip(active)
+        .map(|(&p, &a)| if a { p } else { 0 })
+        .collect();
+    let key_cm = transpose_map(&key, nrow, ncol, |k| k);
+    for (c, column) in key_cm.chunks_exact(nrow).enumerate() {
+        for (r, &p) in column.iter().enumerate() {
+            if p != 0 {
+                let p = p as usize - 1;
+                order[next[p]] = r * ncol + c;
+                next[p] += 1;
+            }
         }
     }
     (npar, order, offsets)
@@ -211,16 +279,11 @@ pub(crate) fn partitions(
 mod tests {
     use super::*;
 
-    /// Column-major raw codes from a row-major picture.
-    fn rect_cm(nrow: usize, ncol: usize, rows: &[i8]) -> Vec<i8> {
-        let mut cm = vec![0; nrow * ncol];
-        for r in 0..nrow {
-            for c in 0..ncol {
-                let v = rows[r * ncol + c];
-                cm[c * nrow + r] = if v == 0 { NODATA } else { v };
-            }
-        }
-        cm
+    /// Raw codes from a picture where 0 means no data.
+    fn codes(rows: &[i8]) -> Vec<i8> {
+        rows.iter()
+            .map(|&v| if v == 0 { NODATA } else { v })
+            .collect()
     }
 
     #[test]
@@ -230,15 +293,19 @@ mod tests {
         //  4 5 6
         //  3 5 7
         //  3 5 7
-        let raw = rect_cm(3, 3, &[4, 5, 6, 3, 5, 7, 3, 5, 7]);
-        let rect = Rect { nrow: 3, ncol: 3, raw: &raw };
+        let raw = codes(&[4, 5, 6, 3, 5, 7, 3, 5, 7]);
+        let rect = Rect {
+            nrow: 3,
+            ncol: 3,
+            raw: &raw,
+        };
         let ap = accumulate(&rect, 2.0);
-        let at = |v: &Vec<f32>, r: usize, c: usize| v[c * 3 + r];
+        let at = |v: &Vec<f32>, r: usize, c: usize| v[r * 3 + c];
         assert_eq!(at(&ap.flwacc, 0, 1), 2.0);
         assert_eq!(at(&ap.flwacc, 1, 1), 12.0);
         assert_eq!(at(&ap.flwacc, 2, 1), 18.0);
         assert_eq!(at(&ap.flwacc, 2, 0), 2.0);
-        assert_eq!((ap.flwpar[3], ap.flwpar[4], ap.flwpar[5]), (1, 2, 3));
+        assert_eq!((ap.flwpar[1], ap.flwpar[4], ap.flwpar[7]), (1, 2, 3));
         assert!(ap.done.iter().all(|&d| d));
         let active = vec![true; 9];
         let (npar, order, off) = partitions(3, 3, &ap.flwpar, &active);
@@ -248,7 +315,7 @@ mod tests {
         assert_eq!(order, vec![0, 3, 6, 1, 2, 5, 8, 4, 7]);
         // inactive cells are left out of the order but still count for npar
         let mut active = vec![true; 9];
-        active[5] = false; // (2,1), column-major
+        active[7] = false; // (2,1)
         let (npar, order, off) = partitions(3, 3, &ap.flwpar, &active);
         assert_eq!((npar, off, order.len()), (3, vec![0, 7, 8, 8], 8));
     }
@@ -256,15 +323,23 @@ mod tests {
     #[test]
     fn loops_are_not_reached() {
         // (0,0) E -> (0,1), (0,1) W -> (0,0): a pit; (1,0) N -> (0,0) adds but the pit never drains.
-        let raw = rect_cm(2, 2, &[3, 7, 1, 0]);
-        let rect = Rect { nrow: 2, ncol: 2, raw: &raw };
+        let raw = codes(&[3, 7, 1, 0]);
+        let rect = Rect {
+            nrow: 2,
+            ncol: 2,
+            raw: &raw,
+        };
         let ap = accumulate(&rect, 1.0);
         assert_eq!(ap.flwacc[0], 2.0);
         assert_eq!(ap.flwpar[0], 2);
-        assert!(!ap.done[0] && !ap.done[2] && ap.done[1]);
+        assert!(!ap.done[0] && !ap.done[1] && ap.done[2]);
         // 3-cell loop: (0,0) E, (0,1) SW -> (1,0), (1,0) N -> (0,0)
-        let raw = rect_cm(2, 2, &[3, 6, 1, 0]);
-        let rect = Rect { nrow: 2, ncol: 2, raw: &raw };
+        let raw = codes(&[3, 6, 1, 0]);
+        let rect = Rect {
+            nrow: 2,
+            ncol: 2,
+            raw: &raw,
+        };
         let ap = accumulate(&rect, 1.0);
         assert!(!ap.done[0] && !ap.done[1] && !ap.done[2]);
     }
@@ -272,25 +347,47 @@ mod tests {
     #[test]
     fn se_into_zeroed_cell_is_a_pit_like_smash() {
         // (0,0) SE -> (1,1) raw 0 (zeroed by smash): smash's |4 - 0| = 4 test drops the inflow.
-        let mut raw = rect_cm(2, 2, &[4, 0, 0, 0]);
+        let mut raw = codes(&[4, 0, 0, 0]);
         raw[3] = 0;
-        let ap = accumulate(&Rect { nrow: 2, ncol: 2, raw: &raw }, 1.0);
+        let ap = accumulate(
+            &Rect {
+                nrow: 2,
+                ncol: 2,
+                raw: &raw,
+            },
+            1.0,
+        );
         assert_eq!(ap.flwacc[3], 1.0);
         raw[3] = NODATA;
-        let ap = accumulate(&Rect { nrow: 2, ncol: 2, raw: &raw }, 1.0);
+        let ap = accumulate(
+            &Rect {
+                nrow: 2,
+                ncol: 2,
+                raw: &raw,
+            },
+            1.0,
+        );
         assert_eq!(ap.flwacc[3], 2.0);
     }
 
     #[test]
     fn distances_and_nested_gauges() {
         // 1x4 row flowing east: codes 3 3 3 3 (last leaves). Gauges at col 3 and col 1.
-        let raw = rect_cm(1, 4, &[3, 3, 3, 3]);
-        let rect = Rect { nrow: 1, ncol: 4, raw: &raw };
+        let raw = codes(&[3, 3, 3, 3]);
+        let rect = Rect {
+            nrow: 1,
+            ncol: 4,
+            raw: &raw,
+        };
         let d = flow_distance(&rect, 10.0, 20.0, &[1, 3], &[2.0, 4.0]).unwrap();
         assert_eq!(d, vec![30.0, 20.0, 10.0, 0.0]);
         // diagonal steps use sqrt(dx² + dy²)
-        let raw = rect_cm(2, 2, &[4, 0, 0, 0]);
-        let rect = Rect { nrow: 2, ncol: 2, raw: &raw };
+        let raw = codes(&[4, 0, 0, 0]);
+        let rect = Rect {
+            nrow: 2,
+            ncol: 2,
+            raw: &raw,
+        };
         let d = flow_distance(&rect, 3.0, 4.0, &[3], &[1.0]).unwrap();
         assert_eq!(d, vec![5.0, -99.0, -99.0, 0.0]);
     }

@@ -25,6 +25,7 @@ pub fn interception<V: Lane>(p: V, e: V, ci: V, hi: &mut V) -> Interception<V> {
     let ei = e.min(p + *hi * ci);
     let pn = (p - ci * (one - *hi) - ei).max(zero);
     let en = e - ei;
+    // a true division: the interception-capacity adjustment must pick smash's candidate bit for bit
     *hi = *hi + (p - ei - pn) / ci;
     Interception { ei, pn, en }
 }

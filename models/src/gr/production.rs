@@ -29,17 +29,20 @@ pub fn production<V: Lane>(pn: V, en: V, cp: V, beta: V, hp: &mut V) -> Producti
     let zero = V::splat(V::Scalar::ZERO);
     let one = V::splat(V::Scalar::ONE);
     let two = V::splat(V::Scalar::from_f64(2.0));
+    // divisions by the per-cell constants cp and beta become products by their inverses, which the
+    // compiler hoists out of the time loop
+    let (inv_cp, inv_beta) = (one / cp, one / beta);
     let h = *hp;
-    let tp = (pn / cp).tanh();
-    let te = (en / cp).tanh();
+    let tp = (pn * inv_cp).tanh();
+    let te = (en * inv_cp).tanh();
     let ps = (cp * (one - h * h) * tp / (one + h * tp)).min(pn);
     let es = (h * cp * (two - h) * te / (one + (one - h) * te)).min(en);
-    let hp_star = h + (ps - es) / cp;
+    let hp_star = h + (ps - es) * inv_cp;
     let pr = V::select(pn.gt(zero), pn - ps, zero);
-    let r = hp_star / beta;
+    let r = hp_star * inv_beta;
     let r2 = r * r;
     let perc = hp_star * cp * (one - one / (one + r2 * r2).sqrt().sqrt());
-    *hp = hp_star - perc / cp;
+    *hp = hp_star - perc * inv_cp;
     Production { pr, perc }
 }
 

@@ -77,8 +77,8 @@ fn run_pack<H: HydrologyStep, V: Lane>(
         st[k] = V::from_slice(&states[k * l..]);
     }
     let beta = V::splat(percolation_beta(job.dt));
-    let (milli, dx, dy, dt) =
-        (V::splat(V::Scalar::from_f64(1e-3)), V::splat(job.dx), V::splat(job.dy), V::splat(job.dt));
+    // mm over the cell → m³/s, smash's `qt · 1e-3 · dx · dy / dt` as one factor
+    let to_m3s = V::splat(V::Scalar::from_f64(1e-3) * job.dx * job.dy / job.dt);
     let n = job.n;
     for t in 0..job.tc {
         let row = (job.t0 + t) * n;
@@ -91,7 +91,7 @@ fn run_pack<H: HydrologyStep, V: Lane>(
         let p = load::<V>(&job.prcp[row..row + n], job.c0, job.width);
         let e = load::<V>(&job.pet[row..row + n], job.c0, job.width);
         let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta);
-        let qt = qt_mm * milli * dx * dy / dt;
+        let qt = qt_mm * to_m3s;
         for i in 0..l {
             q[i * job.tc + t] = qt.lane(i);
         }

@@ -89,7 +89,7 @@ fn reference<T: Real>(setup: &Setup<'_>, f: &Forcing<'_, T>, b: &mut Batch<T>) -
                 for k in 0..3 {
                     b.states[(k * s + set) * n + c] = st[k];
                 }
-                q[c] = qt * T::from_f64(1e-3) * T::from_f64(net.dx) * T::from_f64(net.dy) / dt;
+                q[c] = qt * (T::from_f64(1e-3) * T::from_f64(net.dx) * T::from_f64(net.dy) / dt);
             }
             for c in net.partition_offsets[1]..n {
                 let qup = [net.upstream_of(c).iter().fold(T::ZERO, |a, &u| a + q[u as usize])];
