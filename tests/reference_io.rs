@@ -2,8 +2,7 @@
 //! `docs/.golden-contract.md`): forcing, observed discharge and descriptors must be bit-identical.
 //!
 //! The golden directory is `$HYDROGRAD_GOLDEN_DIR` or `tests/golden`; it is written by
-//! `tests/reference/make_golden.py` (see the README's test command). Timings of the France forcing:
-//! `cargo test --release --test reference_io -- --ignored --nocapture`.
+//! `tests/reference/make_golden.py` (see the README's test command).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -171,33 +170,4 @@ fn cance_gaps_inputs_equal_smash() {
 #[test]
 fn lez_inputs_equal_smash() {
     check_case("lez");
-}
-
-/// France: 32 hourly steps on the whole 1075 x 1150 bbox mesh (1,236,250 cells), read and cached.
-#[test]
-#[ignore = "timing; run in release with --ignored --nocapture"]
-fn france_forcing_timing() {
-    let config = golden_dir().join("france/config.toml");
-    let text = std::fs::read_to_string(&config).unwrap_or_else(|e| panic!("{}: {e}", config.display()));
-    let config: toml::Table = toml::from_str(&text).unwrap();
-    let setup = config["setup"].as_table().unwrap();
-    let spec = spec(setup);
-    let date = |k: &str| parse_datetime(setup[k].as_str().unwrap()).unwrap();
-    let time = TimeAxis { start: date("start_time"), dt: 3600, ntime: 32 };
-    assert_eq!(date("end_time"), time.end());
-    let grid = Grid { xmin: 100_000.0, ymax: 7_125_000.0, dx: 1000.0, dy: 1000.0, nrow: 1075, ncol: 1150 };
-    let cells: Vec<usize> = (0..grid.len()).collect();
-    let t0 = Instant::now();
-    let f = read_atmos(&spec, &time, &grid, &cells).unwrap();
-    eprintln!("france: read {:?} ({} cells x {} steps)", t0.elapsed(), f.ncell, f.ntime);
-    let cache = tempfile::tempdir().unwrap();
-    let t0 = Instant::now();
-    let (_, s) = read_atmos_cached(&spec, &time, &grid, &cells, cache.path()).unwrap();
-    eprintln!("france: read + store cache {:?} ({s:?})", t0.elapsed());
-    for _ in 0..3 {
-        let t0 = Instant::now();
-        let (g, s) = read_atmos_cached(&spec, &time, &grid, &cells, cache.path()).unwrap();
-        eprintln!("france: cached {:?} ({s:?})", t0.elapsed());
-        assert!(s == CacheStatus::Hit && g == f);
-    }
 }

@@ -57,7 +57,8 @@ pub fn read_atmos_cached(
         Err(Unusable::Stale) => Some("the forcing files changed".to_string()),
         Err(Unusable::Corrupt(reason)) => Some(format!("unusable cache file: {reason}")),
     };
-    let forcing = read_atmos_listed(spec, time, grid, cells, &prcp_files, &pet_files)?;
+    let mut forcing = read_atmos_listed(spec, time, grid, cells, &prcp_files, &pet_files)?;
+    forcing.fingerprint = Some(fingerprint.clone());
     let status = match store(cache_dir, &path, &fingerprint, &forcing) {
         Ok(()) => previous.map_or(CacheStatus::Created, |reason| CacheStatus::Rebuilt { reason }),
         Err(e) => CacheStatus::NotStored { reason: format!("{}: {e}", path.display()) },
@@ -211,7 +212,7 @@ fn load(path: &Path, fingerprint: &str, ntime: usize, ncell: usize) -> Result<Fo
     if format!("{:016x}", checksum(&prcp, &pet)) != expected {
         return Err(bad("checksum mismatch"));
     }
-    Ok(Forcing { ntime, ncell, prcp, pet, warnings })
+    Ok(Forcing { ntime, ncell, prcp, pet, warnings, fingerprint: Some(fingerprint.to_string()) })
 }
 
 /// Reads `n` little-endian `f32` at byte `offset`, in parallel blocks (page faults and copies of a few

@@ -71,6 +71,9 @@ pub struct Forcing {
     pub pet: Vec<f32>,
     /// What smash would have warned about (missing files, mesh outside a raster).
     pub warnings: Vec<String>,
+    /// A fingerprint of everything this forcing was assembled from (request and input files), set when
+    /// it went through the cache; results derived from the forcing alone can be cached under it.
+    pub fingerprint: Option<String>,
 }
 
 /// Reads precipitation and PET for `time` on the cells `cells` of the mesh rectangle `grid`.
@@ -120,7 +123,7 @@ pub(crate) fn read_atmos_listed(
     } else {
         pet.read_dated(time, grid, cells, &mut warnings)?
     };
-    Ok(Forcing { ntime: time.ntime, ncell: cells.len(), prcp, pet, warnings })
+    Ok(Forcing { ntime: time.ntime, ncell: cells.len(), prcp, pet, warnings, fingerprint: None })
 }
 
 #[derive(Clone, Copy)]

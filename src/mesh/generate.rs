@@ -98,7 +98,7 @@ pub fn generate_mesh(
         nrow: r1 - r0,
         ncol: c1 - c0,
     };
-    let raw = window.raw_codes(flwdir, |_| false);
+    let raw = raw_codes(&window.row_major(|i| flwdir.codes[i], fg.ncol), |_| false);
     let active = window.row_major(|i| in_catchment[i], fg.ncol);
     let rect = Rect {
         nrow: window.nrow,
@@ -198,7 +198,7 @@ pub fn generate_bbox_mesh(flwdir: &FlowDirection, bbox: [f64; 4]) -> Result<Mesh
 
     let codes: Vec<u8> = window.row_major(|i| flwdir.codes[i], fg.ncol);
     let sink = detect_sink(window.nrow, window.ncol, &codes);
-    let raw = window.raw_codes(flwdir, |k| sink[k]);
+    let raw = raw_codes(&codes, |k| sink[k]);
     let active: Vec<bool> = raw.iter().map(|&v| v > 0).collect();
     if !active.contains(&true) {
         return Err(MeshError::NoActiveCell);
@@ -208,6 +208,20 @@ pub fn generate_bbox_mesh(flwdir: &FlowDirection, bbox: [f64; 4]) -> Result<Mesh
     mesh.grid.xmin = x0;
     mesh.grid.ymax = y1;
     Ok(mesh)
+}
+
+/// Raw codes (see `topology`) from window codes: cells for which `zeroed(index)` become 0, as smash
+/// zeroes them.
+fn raw_codes(codes: &[u8], zeroed: impl Fn(usize) -> bool) -> Vec<i8> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(k, &code)| match code {
+            _ if zeroed(k) => 0,
+            0 => NODATA,
+            code => code as i8,
+        })
+        .collect()
 }
 
 /// smash's `_round_half_up`.
@@ -236,21 +250,6 @@ impl Window {
             v.extend((self.col_off..self.col_off + self.ncol).map(|c| f(base + c)));
         }
         v
-    }
-
-    /// Raw codes (see `topology`) over the window: cells for which `zeroed(window index)` become
-    /// 0, as smash zeroes them.
-    fn raw_codes(&self, flw: &FlowDirection, zeroed: impl Fn(usize) -> bool) -> Vec<i8> {
-        let codes = self.row_major(|i| flw.codes[i], flw.grid.ncol);
-        codes
-            .iter()
-            .enumerate()
-            .map(|(k, &code)| match code {
-                _ if zeroed(k) => 0,
-                0 => NODATA,
-                code => code as i8,
-            })
-            .collect()
     }
 
     fn cycle_at(&self, fg: &Grid, k: usize) -> MeshError {
@@ -298,7 +297,7 @@ fn build(
         },
         flwdir: raw.iter().map(|&v| v.max(0) as u8).collect(),
         active,
-        flwacc: ap.flwacc.iter().map(|&a| f64::from(a)).collect(),
+        flwacc: ap.flwacc,
         flwdst,
         flwpar: ap.flwpar,
         npar,

@@ -46,21 +46,16 @@ struct Node {
     par: u32,
 }
 
-/// `[rows, cols]` row-major → `[cols, rows]` row-major (i.e. column-major order), mapping each
-/// value; in tiles, so that a France-sized grid does not miss the cache and TLB on every element.
-fn transpose_map<S: Copy, T: Copy + Default>(
-    src: &[S],
-    rows: usize,
-    cols: usize,
-    f: impl Fn(S) -> T,
-) -> Vec<T> {
+/// `f(row-major index)` over a `[rows, cols]` grid, stored column-major; in tiles, so that a
+/// France-sized grid does not miss the cache and TLB on every element.
+fn transpose_map<T: Copy + Default>(rows: usize, cols: usize, f: impl Fn(usize) -> T) -> Vec<T> {
     const TILE: usize = 32;
     let mut dst = vec![T::default(); rows * cols];
     for i0 in (0..rows).step_by(TILE) {
         for j0 in (0..cols).step_by(TILE) {
             for i in i0..(i0 + TILE).min(rows) {
                 for j in j0..(j0 + TILE).min(cols) {
-                    dst[j * rows + i] = f(src[i * cols + j]);
+                    dst[j * rows + i] = f(i * cols + j);
                 }
             }
         }
@@ -71,7 +66,8 @@ fn transpose_map<S: Copy, T: Copy + Default>(
 /// Drained area and partition of every cell of the rectangle (smash's
 /// `flow_accumulation_partition`), plus which cells were finished (cells on loops are not).
 pub(crate) struct AccPar {
-    pub flwacc: Vec<f32>,
+    /// smash's f32 values, widened.
+    pub flwacc: Vec<f64>,
     pub flwpar: Vec<u32>,
     pub done: Vec<bool>,
 }
@@ -114,8 +110,8 @@ pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
     // Sources (no inflow; their own area, partition 1) are walked in column-major order: smash's
     // loop order, which fixes the f32 summation order. Their targets are gathered column-major
     // first (tiled), which is much faster than striding through `nodes`.
-    let source_down = transpose_map(&nodes, nrow, ncol, |node| match node.nidp {
-        0 => node.down,
+    let source_down = transpose_map(nrow, ncol, |f| match nodes[f].nidp {
+        0 => nodes[f].down,
         _ => NOT_SOURCE,
     });
     for first in source_down {
@@ -139,7 +135,7 @@ pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
         }
     }
     AccPar {
-        flwacc: nodes.iter().map(|node| node.acc).collect(),
+        flwacc: nodes.iter().map(|node| f64::from(node.acc)).collect(),
         flwpar: nodes.iter().map(|node| node.par).collect(),
         done: nodes.iter().map(|node| node.nidp == 0).collect(),
     }
@@ -257,12 +253,7 @@ pub(crate) fn partitions(
     }
     let mut next = offsets.clone();
     let mut order = vec![0usize; offsets[npar]];
-    let key: Vec<u32> = flwpar
-        .iter()
-        .zip(active)
-        .map(|(&p, &a)| if a { p } else { 0 })
-        .collect();
-    let key_cm = transpose_map(&key, nrow, ncol, |k| k);
+    let key_cm = transpose_map(nrow, ncol, |f| if active[f] { flwpar[f] } else { 0 });
     for (c, column) in key_cm.chunks_exact(nrow).enumerate() {
         for (r, &p) in column.iter().enumerate() {
             if p != 0 {
@@ -300,7 +291,7 @@ mod tests {
             raw: &raw,
         };
         let ap = accumulate(&rect, 2.0);
-        let at = |v: &Vec<f32>, r: usize, c: usize| v[r * 3 + c];
+        let at = |v: &Vec<f64>, r: usize, c: usize| v[r * 3 + c];
         assert_eq!(at(&ap.flwacc, 0, 1), 2.0);
         assert_eq!(at(&ap.flwacc, 1, 1), 12.0);
         assert_eq!(at(&ap.flwacc, 2, 1), 18.0);

@@ -1,9 +1,11 @@
 //! A forward run: inputs and mesh from the configuration, parameter fields, the batched simulation of
 //! `hydrograd-models`, and discharge at the gauges.
 
+mod interception;
 mod network;
 mod parameters;
 
+pub use interception::adjusted_capacity;
 pub use network::routing_network;
 pub use parameters::{Fields, ParameterError};
 
@@ -79,11 +81,7 @@ pub fn initial_fields(config: &Config, inputs: &Inputs) -> Result<(Fields, Field
     let (n, dt) = (inputs.mesh.nac(), config.time.dt as f64);
     let mut parameters = Fields::defaults(&structure.parameters(), n, dt);
     if config.adjust_interception && structure.hydrology.adjusts_interception() && config.time.dt < 86_400 {
-        let day: Vec<i64> = (0..config.time.ntime)
-            .map(|k| chrono::Datelike::num_days_from_ce(&config.time.step_end(k).date()) as i64)
-            .collect();
-        let f = &inputs.forcing;
-        let ci = <f32 as Kernel>::adjust_interception_capacity(&f.prcp, &f.pet, &day, n);
+        let ci = adjusted_capacity(&inputs.forcing, &config.time, &config.cache_directory);
         let field = parameters.get_mut("ci").expect("structures that adjust interception have ci");
         field.iter_mut().zip(&ci).for_each(|(v, &c)| *v = c as f64);
     }

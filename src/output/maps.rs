@@ -2,7 +2,7 @@
 //! active cells, with string metadata (config hash, version, structure).
 
 use super::OutputError;
-use safetensors::{serialize, tensor::TensorView, Dtype};
+use safetensors::{serialize_to_file, tensor::TensorView, Dtype};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -18,17 +18,33 @@ pub struct MapSet {
 /// Writes the maps of `set` to `path` with `metadata`.
 pub fn write_maps(path: &Path, set: &MapSet, metadata: &[(&str, String)]) -> Result<(), OutputError> {
     let encode = |message: String| OutputError::Encode { path: path.to_path_buf(), message };
-    let bytes: Vec<(String, Vec<u8>)> =
-        set.maps.iter().map(|(name, v)| (name.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
-    let views = bytes
+    let bytes: Vec<_> = set.maps.iter().map(|(_, v)| le_bytes(v)).collect();
+    let views = set
+        .maps
         .iter()
-        .map(|(name, b)| {
-            TensorView::new(Dtype::F32, vec![set.nrow, set.ncol], b).map(|v| (name.as_str(), v)).map_err(|e| encode(e.to_string()))
+        .zip(&bytes)
+        .map(|((name, _), b)| {
+            TensorView::new(Dtype::F32, vec![set.nrow, set.ncol], b)
+                .map(|v| (name.as_str(), v))
+                .map_err(|e| encode(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let info: HashMap<String, String> = metadata.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    let data = serialize(views, Some(info)).map_err(|e| encode(e.to_string()))?;
-    std::fs::write(path, data).map_err(|source| OutputError::Write { path: path.to_path_buf(), source })
+    serialize_to_file(views, Some(info), path).map_err(|e| match e {
+        safetensors::SafeTensorError::IoError(source) => OutputError::Write { path: path.to_path_buf(), source },
+        other => encode(other.to_string()),
+    })
+}
+
+/// The little-endian bytes of `values` (safetensors' byte order), without a copy on little-endian hosts.
+#[cfg(target_endian = "little")]
+fn le_bytes(values: &[f32]) -> std::borrow::Cow<'_, [u8]> {
+    std::borrow::Cow::Borrowed(bytemuck::cast_slice(values))
+}
+
+#[cfg(target_endian = "big")]
+fn le_bytes(values: &[f32]) -> std::borrow::Cow<'_, [u8]> {
+    std::borrow::Cow::Owned(values.iter().flat_map(|x| x.to_le_bytes()).collect())
 }
 
 #[cfg(test)]
