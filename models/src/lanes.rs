@@ -29,6 +29,8 @@ pub trait Lane:
     fn lt(self, o: Self) -> Self::Mask;
     fn gt(self, o: Self) -> Self::Mask;
     fn or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Whether any lane of `m` is set.
+    fn any(m: Self::Mask) -> bool;
     /// `m ? a : b`, lane by lane.
     fn select(m: Self::Mask, a: Self, b: Self) -> Self;
 }
@@ -81,6 +83,10 @@ impl<T: Real> Lane for T {
     #[inline(always)]
     fn or(a: bool, b: bool) -> bool {
         a | b
+    }
+    #[inline(always)]
+    fn any(m: bool) -> bool {
+        m
     }
     #[inline(always)]
     fn select(m: bool, a: Self, b: Self) -> Self {
@@ -196,6 +202,10 @@ impl<T: Real, const L: usize> Lane for Pack<T, L> {
             out[i] |= b[i];
         }
         out
+    }
+    #[inline(always)]
+    fn any(m: [bool; L]) -> bool {
+        m.iter().fold(false, |a, &b| a | b)
     }
     #[inline(always)]
     fn select(m: [bool; L], a: Self, b: Self) -> Self {

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::files::{list_files, ListedFile};
 use super::forcing::{read_atmos_listed, AtmosSpec, Forcing, MissingFile};
+use super::values::Values;
 use super::IoError;
 use crate::grid::Grid;
 use crate::time::TimeAxis;
@@ -207,12 +208,28 @@ fn load(path: &Path, fingerprint: &str, ntime: usize, ncell: usize) -> Result<Fo
         .and_then(|w| serde_json::from_str(w).ok())
         .ok_or_else(|| bad("malformed warnings"))?;
     let data = 8 + header_len;
-    let prcp = read_f32s(&file, data, n).map_err(|_| bad("truncated data"))?;
-    let pet = read_f32s(&file, data + 4 * n as u64, n).map_err(|_| bad("truncated data"))?;
+    let (prcp, pet) = match map_f32s(&file, data as usize, n) {
+        Some(mapped) => mapped,
+        None => (
+            read_f32s(&file, data, n).map_err(|_| bad("truncated data"))?.into(),
+            read_f32s(&file, data + 4 * n as u64, n).map_err(|_| bad("truncated data"))?.into(),
+        ),
+    };
     if format!("{:016x}", checksum(&prcp, &pet)) != expected {
         return Err(bad("checksum mismatch"));
     }
     Ok(Forcing { ntime, ncell, prcp, pet, warnings, fingerprint: Some(fingerprint.to_string()) })
+}
+
+/// Maps the file and views the two arrays of `n` values from byte `offset` in place (no copy), when the
+/// host is little-endian and the data aligned; `None` otherwise (then the arrays are read).
+fn map_f32s(file: &File, offset: usize, n: usize) -> Option<(Values, Values)> {
+    // SAFETY: cache files are never modified in place (a new file is renamed over an old one), so the
+    // mapped bytes stay valid for the life of the mapping.
+    let map = std::sync::Arc::new(unsafe { memmap2::Mmap::map(file) }.ok()?);
+    let prcp = Values::mapped(map.clone(), offset, n)?;
+    let pet = Values::mapped(map, offset + 4 * n, n)?;
+    Some((prcp, pet))
 }
 
 /// Reads `n` little-endian `f32` at byte `offset`, in parallel blocks (page faults and copies of a few
@@ -314,7 +331,9 @@ mod tests {
         let cells = [3, 1];
         let (f0, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
         assert_eq!(s, CacheStatus::Created);
-        assert_eq!(f0, super::super::read_atmos(&spec, &time, &GRID, &cells).unwrap());
+        let plain = super::super::read_atmos(&spec, &time, &GRID, &cells).unwrap();
+        assert!(f0.fingerprint.is_some() && plain.fingerprint.is_none());
+        assert_eq!(Forcing { fingerprint: None, ..f0.clone() }, plain);
         let (f1, s) = read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap();
         assert_eq!((s, &f1), (CacheStatus::Hit, &f0));
 

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::files::{list_files, match_dates, DatePattern, ListedFile};
 use super::pet::{leap_day, pet_ratios, step_days, step_offset};
 use super::raster::{RasterFile, MISSING};
+use super::values::Values;
 use super::window::Coverage;
 use super::IoError;
 use crate::grid::Grid;
@@ -66,9 +67,9 @@ pub struct Forcing {
     pub ntime: usize,
     pub ncell: usize,
     /// Precipitation [mm per step]; negative = missing.
-    pub prcp: Vec<f32>,
+    pub prcp: Values,
     /// Potential evapotranspiration [mm per step]; negative = missing.
-    pub pet: Vec<f32>,
+    pub pet: Values,
     /// What smash would have warned about (missing files, mesh outside a raster).
     pub warnings: Vec<String>,
     /// A fingerprint of everything this forcing was assembled from (request and input files), set when
@@ -123,7 +124,7 @@ pub(crate) fn read_atmos_listed(
     } else {
         pet.read_dated(time, grid, cells, &mut warnings)?
     };
-    Ok(Forcing { ntime: time.ntime, ncell: cells.len(), prcp, pet, warnings, fingerprint: None })
+    Ok(Forcing { ntime: time.ntime, ncell: cells.len(), prcp: prcp.into(), pet: pet.into(), warnings, fingerprint: None })
 }
 
 #[derive(Clone, Copy)]

@@ -28,6 +28,7 @@ pub mod forcing;
 pub mod pet;
 pub mod qobs;
 pub mod raster;
+pub mod values;
 pub mod window;
 
 #[cfg(test)]

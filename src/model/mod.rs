@@ -1,10 +1,12 @@
 //! A forward run: inputs and mesh from the configuration, parameter fields, the batched simulation of
 //! `hydrograd-models`, and discharge at the gauges.
 
+mod domain;
 mod interception;
 mod network;
 mod parameters;
 
+pub use domain::load_domain;
 pub use interception::adjusted_capacity;
 pub use network::routing_network;
 pub use parameters::{Fields, ParameterError};
@@ -17,6 +19,7 @@ use crate::mesh::{generate_bbox_mesh, generate_mesh, read_gauge_attributes, Flow
 use crate::Error;
 use hydrograd_models::network::RoutingNetwork;
 use hydrograd_models::simulation::{self, Batch, Kernel, RunOptions, Setup};
+use rayon::prelude::*;
 use std::borrow::Cow;
 
 /// Everything a run reads: mesh, routing network, forcing, observations, descriptors.
@@ -54,8 +57,7 @@ pub fn build_mesh(config: &Config) -> Result<Mesh, Error> {
 
 /// Reads every input of the configuration.
 pub fn load_inputs(config: &Config) -> Result<Inputs, Error> {
-    let mesh = build_mesh(config)?;
-    let network = routing_network(&mesh);
+    let (mesh, network) = load_domain(config)?;
     let (forcing, cache) =
         read_atmos_cached(&config.atmos, &config.time, &mesh.grid, &mesh.routing_order, &config.cache_directory)?;
     let codes: Vec<String> = mesh.gauges.iter().map(|g| g.code.clone()).collect();
@@ -136,12 +138,11 @@ fn run_as<T: Precise>(config: &Config, inputs: &Inputs, sets: &[Fields], states:
     let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
     // [P, N] per set → [P, S, N]; states [K, N] → [K, S, N]
     let interleave = |fields: &[&[f64]], k: usize| -> Vec<T> {
-        let mut out = Vec::with_capacity(k * fields.len() * n);
-        for var in 0..k {
-            for f in fields {
-                out.extend(f[var * n..(var + 1) * n].iter().map(|&v| T::from_f64(v)));
-            }
-        }
+        let mut out = vec![T::ZERO; k * fields.len() * n];
+        out.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, dst)| {
+            let (var, set) = (i / fields.len(), i % fields.len());
+            dst.iter_mut().zip(&fields[set][var * n..(var + 1) * n]).for_each(|(d, &v)| *d = T::from_f64(v));
+        });
         out
     };
     let param_values: Vec<&[f64]> = sets.iter().map(|f| f.values.as_slice()).collect();
@@ -153,7 +154,7 @@ fn run_as<T: Precise>(config: &Config, inputs: &Inputs, sets: &[Fields], states:
         states: interleave(&vec![states.values.as_slice(); s], nk),
     };
     let q = simulation::forward(&setup, &forcing, &mut batch, &RunOptions::default())?;
-    Ok((q.iter().map(|v| v.to_f64() as f32).collect(), batch.states.iter().map(|v| v.to_f64()).collect()))
+    Ok((q.iter().map(|v| v.to_f64() as f32).collect(), batch.states.par_iter().map(|v| v.to_f64()).collect()))
 }
 
 /// The routing-order number of each gauge's cell.

@@ -4,6 +4,7 @@
 use crate::config::Overrides;
 use crate::mesh::Mesh;
 use hydrograd_models::registry::VarInfo;
+use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,8 @@ pub struct Fields {
 impl Fields {
     /// Every variable at its default for a step of `dt` seconds.
     pub fn defaults(vars: &[VarInfo], ncell: usize, dt: f64) -> Fields {
-        let values = vars.iter().flat_map(|v| std::iter::repeat_n(v.default.at(dt), ncell)).collect();
+        let mut values = vec![0.0; vars.len() * ncell];
+        values.par_chunks_mut(ncell.max(1)).zip(vars).for_each(|(field, v)| field.fill(v.default.at(dt)));
         Fields { names: vars.iter().map(|v| v.name).collect(), ncell, values }
     }
 
@@ -111,7 +113,8 @@ impl Fields {
     fn check(&self, vars: &[VarInfo], mesh: &Mesh, from: Option<&Path>) -> Result<(), ParameterError> {
         for (k, info) in vars.iter().enumerate() {
             let values = &self.values[k * self.ncell..(k + 1) * self.ncell];
-            if let Some(i) = values.iter().position(|&v| !info.is_feasible(v)) {
+            let feasible = values.par_chunks(1 << 16).all(|c| c.iter().all(|&v| info.is_feasible(v)));
+            if let Some(i) = (!feasible).then(|| values.iter().position(|&v| !info.is_feasible(v))).flatten() {
                 let cell = mesh.routing_order[i];
                 return Err(ParameterError::Infeasible {
                     name: info.name.to_string(),
@@ -130,7 +133,7 @@ impl Fields {
     pub fn to_maps(&self, mesh: &Mesh) -> crate::output::MapSet {
         let maps = self
             .names
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(k, name)| {
                 let mut map = vec![f32::NAN; mesh.grid.len()];

@@ -17,7 +17,11 @@ pub fn write_run(dir: &Path, config: &Config, inputs: &Inputs, sim: &Simulation)
         ("structure", config.structure.name()),
         ("config", config.path.display().to_string()),
     ];
-    write_maps(&staging.file("parameters.safetensors"), &sim.parameters.to_maps(&inputs.mesh), &metadata)?;
-    write_maps(&staging.file("final_states.safetensors"), &sim.final_states.to_maps(&inputs.mesh), &metadata)?;
+    let (parameters, states) = (staging.file("parameters.safetensors"), staging.file("final_states.safetensors"));
+    let (a, b) = rayon::join(
+        || write_maps(&parameters, &sim.parameters.to_maps(&inputs.mesh), &metadata),
+        || write_maps(&states, &sim.final_states.to_maps(&inputs.mesh), &metadata),
+    );
+    a.and(b)?;
     staging.commit()
 }

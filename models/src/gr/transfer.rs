@@ -18,9 +18,13 @@ pub fn transfer_n5<V: Lane>(missing_p: V::Mask, pr_in: V, ct: V, ht: &mut V) -> 
     let one = V::splat(V::Scalar::ONE);
     let fourth_root = |x: V| x.sqrt().sqrt();
     let h = *ht;
-    let h2 = h * h;
-    let steady = ct * (h / fourth_root(one - h2 * h2) - h);
-    let pr_in = V::select(missing_p, steady, pr_in);
+    // the steady inflow costs a division and two roots: only when some lane misses its rainfall
+    let pr_in = if V::any(missing_p) {
+        let h2 = h * h;
+        V::select(missing_p, ct * (h / fourth_root(one - h2 * h2) - h), pr_in)
+    } else {
+        pr_in
+    };
     let ht_star = (h + pr_in / ct).max(V::splat(V::Scalar::from_f64(1e-6)));
     let s2 = ht_star * ht_star;
     let ht_new = ht_star / fourth_root(one + s2 * s2);

@@ -60,7 +60,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { max_buffer_values: 64 << 20 }
+        RunOptions { max_buffer_values: 16 << 20 }
     }
 }
 
@@ -192,32 +192,29 @@ pub fn forward<T: Kernel>(
 fn pack<T: Real>(values: &[T], k: usize, s: usize, n: usize, lanes: usize) -> Vec<T> {
     let nb = n.div_ceil(lanes);
     let mut out = vec![T::ZERO; s * nb * k * lanes];
-    for set in 0..s {
-        for b in 0..nb {
-            for var in 0..k {
-                let src = &values[(var * s + set) * n..][..n];
-                let dst = &mut out[((set * nb + b) * k + var) * lanes..][..lanes];
-                for (l, d) in dst.iter_mut().enumerate() {
-                    let cell = b * lanes + l;
-                    *d = src[if cell < n { cell } else { b * lanes }];
-                }
+    out.par_chunks_mut((k * lanes).max(1)).enumerate().for_each(|(item, dst)| {
+        let (set, b) = (item / nb, item % nb);
+        for (var, dst) in dst.chunks_mut(lanes).enumerate() {
+            let src = &values[(var * s + set) * n..][..n];
+            for (l, d) in dst.iter_mut().enumerate() {
+                let cell = b * lanes + l;
+                *d = src[if cell < n { cell } else { b * lanes }];
             }
         }
-    }
+    });
     out
 }
 
 /// Inverse of [`pack`], dropping the padding.
 fn unpack<T: Real>(packed: &[T], values: &mut [T], k: usize, s: usize, n: usize, lanes: usize) {
     let nb = n.div_ceil(lanes);
-    for set in 0..s {
-        for var in 0..k {
-            for cell in 0..n {
-                let (b, l) = (cell / lanes, cell % lanes);
-                values[(var * s + set) * n + cell] = packed[((set * nb + b) * k + var) * lanes + l];
-            }
+    values.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, dst)| {
+        let (var, set) = (i / s, i % s);
+        for (cell, d) in dst.iter_mut().enumerate() {
+            let (b, l) = (cell / lanes, cell % lanes);
+            *d = packed[((set * nb + b) * k + var) * lanes + l];
         }
-    }
+    });
 }
 
 /// The routing memory of every set: `hlr` `[S, N]` for lr, the kw memory `[S, N]` for kw.

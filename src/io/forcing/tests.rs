@@ -98,7 +98,7 @@ fn daily_dated_pet_and_grid_errors() {
     }
     let spec = AtmosSpec::new(&p, &e);
     let f = read_atmos(&spec, &axis("2012-08-01", 86_400, 2), &GRID, &[1]).unwrap();
-    assert_eq!((f.prcp, f.pet), (vec![1.0, 2.0], vec![1.5, 2.5]));
+    assert_eq!((&f.prcp[..], &f.pet[..]), (&[1.0, 2.0][..], &[1.5, 2.5][..]));
 
     // Another resolution: an error naming the file.
     write::<Gray32Float>(&p.join("201208040000_PT.tif"), &Geo::area(0.0, 2000.0, 500.0), 4, 4, &[0.0; 16]);
