@@ -138,7 +138,8 @@ fn check_case(name: &str) {
     let (f2, s2) = read_atmos_cached(&spec, &c.time, &c.grid, &cells, cache.path()).unwrap();
     let cached = t0.elapsed();
     assert_eq!((s1, s2), (CacheStatus::Created, CacheStatus::Hit));
-    assert!(f1 == f && f2 == f, "{name}: cached forcing differs");
+    let same = |g: &hydrograd::io::forcing::Forcing| g.prcp == f.prcp && g.pet == f.pet && g.warnings == f.warnings;
+    assert!(same(&f1) && same(&f2), "{name}: cached forcing differs");
     eprintln!("{name}: forcing {ntime} steps x {} cells: read {uncached:?}, cached {cached:?}", cells.len());
 
     let qdir = PathBuf::from(c.setup["qobs_directory"].as_str().unwrap());
