@@ -1,9 +1,9 @@
 //! Throughput measurements behind `hydrograd bench`.
 
-use crate::config::Config;
-use crate::model::{initial_fields, load_inputs, simulate, simulate_batch, Fields};
-use crate::output::write_run;
 use crate::Error;
+use crate::config::Config;
+use crate::model::{Fields, initial_fields, load_inputs, simulate, simulate_batch};
+use crate::output::write_run;
 use std::time::Instant;
 
 /// The best time of a measured case.
@@ -41,7 +41,8 @@ pub fn bench_forward(config: &Config, sets: usize, repeats: usize) -> Result<Tim
 /// Times whole runs, as `hydrograd run` does them: mesh, cached forcing, parameters, simulation and
 /// outputs (into a temporary folder). The first run fills the cache and is not counted.
 pub fn bench_whole_run(config: &Config, repeats: usize) -> Result<Timing, Error> {
-    let out = tempfile::tempdir().map_err(|source| crate::output::OutputError::Write { path: std::env::temp_dir(), source })?;
+    let out = tempfile::tempdir()
+        .map_err(|source| crate::output::OutputError::Write { path: std::env::temp_dir(), source })?;
     let once = || -> Result<usize, Error> {
         let inputs = load_inputs(config)?;
         let sim = simulate(config, &inputs)?;

@@ -49,6 +49,6 @@ impl Grid {
         let col = ((x - self.xmin) / self.dx).floor();
         let row = ((self.ymax - y) / self.dy).floor();
         (col >= 0.0 && row >= 0.0 && (col as usize) < self.ncol && (row as usize) < self.nrow)
-            .then(|| (row as usize, col as usize))
+            .then_some((row as usize, col as usize))
     }
 }

@@ -30,9 +30,7 @@ impl TimeAxis {
     /// The step whose end is `t`, if `t` is one of the step ends.
     pub fn step_ending_at(&self, t: NaiveDateTime) -> Option<usize> {
         let secs = (t - self.start).num_seconds();
-        (secs > 0 && secs % self.dt == 0)
-            .then(|| (secs / self.dt - 1) as usize)
-            .filter(|&k| k < self.ntime)
+        (secs > 0 && secs % self.dt == 0).then(|| (secs / self.dt - 1) as usize).filter(|&k| k < self.ntime)
     }
 }
 

@@ -56,7 +56,8 @@ impl Case {
             assert!(stderr.contains(n), "error message lacks '{n}':\n{stderr}");
         }
         let out = self.path("out");
-        let written: Vec<_> = fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
+        let written: Vec<_> =
+            fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
         assert!(written.is_empty(), "a failed run left output behind: {written:?}");
     }
 }
@@ -176,6 +177,10 @@ fn end_before_start_is_rejected() {
 #[test]
 fn unknown_parameter_is_named() {
     let case = Case::new();
-    fs::write(case.path("demo.toml"), fs::read_to_string(case.path("demo.toml")).unwrap() + "\n[parameters]\ncpp = 3.0\n").unwrap();
+    fs::write(
+        case.path("demo.toml"),
+        fs::read_to_string(case.path("demo.toml")).unwrap() + "\n[parameters]\ncpp = 3.0\n",
+    )
+    .unwrap();
     case.fails_with(&["[parameters] cpp", "ci, cp, ct, kexc, llr"]);
 }

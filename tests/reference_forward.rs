@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::{case, Golden};
+use common::{Golden, case};
 use hydrograd::config::Config;
 use hydrograd::cost::metrics::nse;
-use hydrograd::model::{load_inputs, simulate, Inputs, Simulation};
+use hydrograd::model::{Inputs, Simulation, load_inputs, simulate};
 
 fn run(name: &str) -> (Config, Inputs, Simulation) {
     let config = Config::from_file(&case(name).join("config.toml")).unwrap();
@@ -68,7 +68,12 @@ fn check_case(name: &str) {
 
     // smash's J: 1 − NSE at the most downstream gauge
     let qobs = inputs.qobs.as_ref().expect("golden configs read qobs");
-    let outlet = inputs.mesh.gauges.iter().position(|gauge| inputs.mesh.flwdst[inputs.mesh.grid.index(gauge.row, gauge.col)] == 0.0).unwrap();
+    let outlet = inputs
+        .mesh
+        .gauges
+        .iter()
+        .position(|gauge| inputs.mesh.flwdst[inputs.mesh.grid.index(gauge.row, gauge.col)] == 0.0)
+        .unwrap();
     let column = |v: &[f32]| -> Vec<f32> { v.iter().skip(outlet).step_by(g).copied().collect() };
     let cost = 1.0 - nse(&column(qobs), &column(&sim.qsim)).unwrap();
     let cost_ref = golden.get("cost")[0];
@@ -114,8 +119,8 @@ fn f64_run_stays_within_float32_tolerance_of_smash() {
     let (nt, g) = (config.time.ntime, inputs.mesh.gauges.len());
     let q_ref = golden.get("qsim");
     let peak = q_ref[..nt].iter().cloned().fold(0.0, f64::max);
-    for t in 0..nt {
-        let d = (sim.qsim[t * g] as f64 - q_ref[t]).abs();
-        assert!(d <= 1e-3 * peak, "step {t}: f64 {} vs smash {}", sim.qsim[t * g], q_ref[t]);
+    for (t, &reference) in q_ref[..nt].iter().enumerate() {
+        let d = (sim.qsim[t * g] as f64 - reference).abs();
+        assert!(d <= 1e-3 * peak, "step {t}: f64 {} vs smash {reference}", sim.qsim[t * g]);
     }
 }

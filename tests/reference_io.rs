@@ -1,5 +1,5 @@
 //! Inputs read by hydrograd against smash's arrays (`atmos.safetensors` of the golden cases, see
-//! `docs/.golden-contract.md`): forcing, observed discharge and descriptors must be bit-identical.
+//! `docs/reference-tests.md`): forcing, observed discharge and descriptors must be bit-identical.
 //!
 //! The golden directory is `$HYDROGRAD_GOLDEN_DIR` or `tests/golden`; it is written by
 //! `tests/reference/make_golden.py` (see the README's test command).
@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use hydrograd::grid::Grid;
-use hydrograd::io::{read_atmos, read_atmos_cached, read_descriptors, read_qobs_with_warnings, AtmosSpec, CacheStatus, MissingFile};
-use hydrograd::time::{parse_datetime, TimeAxis};
+use hydrograd::io::{
+    AtmosSpec, CacheStatus, MissingFile, read_atmos, read_atmos_cached, read_descriptors, read_qobs_with_warnings,
+};
+use hydrograd::time::{TimeAxis, parse_datetime};
 
 fn golden_dir() -> PathBuf {
     let dir = std::env::var_os("HYDROGRAD_GOLDEN_DIR")
@@ -36,7 +38,8 @@ fn load(path: &Path) -> Tensors {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
-    let mut t = Tensors { f32s: HashMap::new(), i32s: HashMap::new(), meta: header.metadata().clone().unwrap_or_default() };
+    let mut t =
+        Tensors { f32s: HashMap::new(), i32s: HashMap::new(), meta: header.metadata().clone().unwrap_or_default() };
     for (name, view) in st.tensors() {
         let words = view.data().chunks_exact(4).map(|b| [b[0], b[1], b[2], b[3]]);
         match view.dtype() {
@@ -63,7 +66,8 @@ struct Case {
 
 fn case(name: &str) -> Case {
     let dir = golden_dir().join(name);
-    let text = std::fs::read_to_string(dir.join("config.toml")).unwrap_or_else(|e| panic!("{}/config.toml: {e}", dir.display()));
+    let text = std::fs::read_to_string(dir.join("config.toml"))
+        .unwrap_or_else(|e| panic!("{}/config.toml: {e}", dir.display()));
     let config: toml::Table = toml::from_str(&text).unwrap();
     let setup = config["setup"].as_table().expect("[setup]").clone();
     let date = |k: &str| parse_datetime(setup[k].as_str().unwrap()).unwrap();
@@ -72,14 +76,23 @@ fn case(name: &str) -> Case {
     let time = TimeAxis { start, dt, ntime: ((end - start).num_seconds() / dt) as usize };
     let mesh = load(&dir.join("mesh.safetensors"));
     let m = |k: &str| mesh.meta[k].parse::<f64>().unwrap();
-    let grid = Grid { xmin: m("xmin"), ymax: m("ymax"), dx: m("dx"), dy: m("dy"), nrow: m("nrow") as usize, ncol: m("ncol") as usize };
+    let grid = Grid {
+        xmin: m("xmin"),
+        ymax: m("ymax"),
+        dx: m("dx"),
+        dy: m("dy"),
+        nrow: m("nrow") as usize,
+        ncol: m("ncol") as usize,
+    };
     let active = mesh.i32s["active_cell"].1.iter().map(|&v| v != 0).collect();
-    let codes = mesh.meta.get("code").map_or(vec![], |c| c.split(',').filter(|s| !s.is_empty()).map(String::from).collect());
+    let codes =
+        mesh.meta.get("code").map_or(vec![], |c| c.split(',').filter(|s| !s.is_empty()).map(String::from).collect());
     Case { setup, time, grid, active, codes, atmos: load(&dir.join("atmos.safetensors")) }
 }
 
 fn spec(setup: &toml::Table) -> AtmosSpec {
-    let factor = |k: &str| setup.get(k).and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64))).unwrap_or(1.0) as f32;
+    let factor =
+        |k: &str| setup.get(k).and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64))).unwrap_or(1.0) as f32;
     AtmosSpec {
         prcp_conversion_factor: factor("prcp_conversion_factor"),
         pet_conversion_factor: factor("pet_conversion_factor"),
@@ -145,7 +158,9 @@ fn check_case(name: &str) {
     let qdir = PathBuf::from(c.setup["qobs_directory"].as_str().unwrap());
     let (q, warnings) = read_qobs_with_warnings(&qdir, &c.codes, &c.time).unwrap();
     assert!(warnings.is_empty(), "{name}: {warnings:?}");
-    compare(&format!("{name} qobs"), &q, &c.atmos.f32s["qobs"].1, ntime, c.codes.len(), |g| format!("gauge {}", c.codes[g]));
+    compare(&format!("{name} qobs"), &q, &c.atmos.f32s["qobs"].1, ntime, c.codes.len(), |g| {
+        format!("gauge {}", c.codes[g])
+    });
 
     let names: Vec<String> = c.atmos.meta["descriptor_name"].split(',').map(String::from).collect();
     let ddir = PathBuf::from(c.setup["descriptor_directory"].as_str().unwrap());

@@ -11,17 +11,13 @@ use std::time::Instant;
 
 use common::{Golden, case};
 use hydrograd::io::read_raster;
-use hydrograd::mesh::{
-    FlowDirection, Mesh, MeshOptions, generate_bbox_mesh, generate_mesh, read_gauge_attributes,
-};
+use hydrograd::mesh::{FlowDirection, Mesh, MeshOptions, generate_bbox_mesh, generate_mesh, read_gauge_attributes};
 
 /// Builds the case's mesh from its `config.toml` (`[mesh] flwdir`, `gauge_attributes` or `bbox`).
 fn build(name: &str) -> Mesh {
     let path = case(name).join("config.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let config: toml::Table = text
-        .parse()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let config: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mesh = config["mesh"].as_table().expect("[mesh] table");
     let flwdir_path = PathBuf::from(mesh["flwdir"].as_str().expect("mesh.flwdir"));
     let raster = read_raster(&flwdir_path).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -40,11 +36,7 @@ fn build(name: &str) -> Mesh {
             .as_array()
             .expect("mesh.bbox")
             .iter()
-            .map(|v| {
-                v.as_float()
-                    .or_else(|| v.as_integer().map(|i| i as f64))
-                    .unwrap()
-            })
+            .map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap())
             .collect();
         generate_bbox_mesh(&flwdir, [b[0], b[1], b[2], b[3]])
     }
@@ -92,20 +84,12 @@ impl Diffs {
         self.check(key, bad == 0, || {
             let (i, err) = worst.unwrap();
             let (r, c) = (i / ncol.max(1), i % ncol.max(1));
-            format!(
-                "{bad} cells differ; worst (row {r}, col {c}): {} vs smash {} (rel {err:e})",
-                ours[i], golden[i]
-            )
+            format!("{bad} cells differ; worst (row {r}, col {c}): {} vs smash {} (rel {err:e})", ours[i], golden[i])
         });
     }
 
     fn finish(self) {
-        assert!(
-            self.keys.is_empty(),
-            "{}: mesh differs from smash in:\n  {}",
-            self.name,
-            self.keys.join("\n  ")
-        );
+        assert!(self.keys.is_empty(), "{}: mesh differs from smash in:\n  {}", self.name, self.keys.join("\n  "));
     }
 }
 
@@ -145,10 +129,7 @@ fn compare(name: &'static str) {
 
 /// Compares every key of smash's mesh with ours; panics listing the keys that differ.
 fn check_against_smash(name: &'static str, mesh: &Mesh, g: &Golden) {
-    let mut d = Diffs {
-        name,
-        keys: Vec::new(),
-    };
+    let mut d = Diffs { name, keys: Vec::new() };
     let grid = &mesh.grid;
     let ncol = grid.ncol;
 
@@ -175,31 +156,14 @@ fn check_against_smash(name: &'static str, mesh: &Mesh, g: &Golden) {
     }
 
     // smash keeps the raster's nodata (−9999) where hydrograd has 0.
-    let flwdir_ref: Vec<f64> = g
-        .get("flwdir")
-        .iter()
-        .map(|&v| if (1.0..=8.0).contains(&v) { v } else { 0.0 })
-        .collect();
+    let flwdir_ref: Vec<f64> =
+        g.get("flwdir").iter().map(|&v| if (1.0..=8.0).contains(&v) { v } else { 0.0 }).collect();
     let as_f64 = |v: &[u32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
-    d.array(
-        "flwdir",
-        ncol,
-        &mesh
-            .flwdir
-            .iter()
-            .map(|&c| f64::from(c))
-            .collect::<Vec<_>>(),
-        &flwdir_ref,
-        0.0,
-    );
+    d.array("flwdir", ncol, &mesh.flwdir.iter().map(|&c| f64::from(c)).collect::<Vec<_>>(), &flwdir_ref, 0.0);
     d.array(
         "active_cell",
         ncol,
-        &mesh
-            .active
-            .iter()
-            .map(|&a| f64::from(u8::from(a)))
-            .collect::<Vec<_>>(),
+        &mesh.active.iter().map(|&a| f64::from(u8::from(a))).collect::<Vec<_>>(),
         g.get("active_cell"),
         0.0,
     );
@@ -214,25 +178,11 @@ fn check_against_smash(name: &'static str, mesh: &Mesh, g: &Golden) {
     d.array("ncpar", 0, &ncpar, g.get("ncpar"), 0.0);
     d.array("cscpar", 0, &cscpar, g.get("cscpar"), 0.0);
     let rowcol = g.get("cpar_to_rowcol");
-    let golden_order: Vec<usize> = rowcol
-        .chunks_exact(2)
-        .map(|rc| rc[0] as usize * ncol + rc[1] as usize)
-        .collect();
-    d.check("cpar_to_rowcol", order_all == golden_order, || {
-        "full order differs".into()
-    });
-    let golden_active: Vec<usize> = golden_order
-        .iter()
-        .copied()
-        .filter(|&i| mesh.active[i])
-        .collect();
+    let golden_order: Vec<usize> = rowcol.chunks_exact(2).map(|rc| rc[0] as usize * ncol + rc[1] as usize).collect();
+    d.check("cpar_to_rowcol", order_all == golden_order, || "full order differs".into());
+    let golden_active: Vec<usize> = golden_order.iter().copied().filter(|&i| mesh.active[i]).collect();
     d.check("routing_order", mesh.routing_order == golden_active, || {
-        let k = mesh
-            .routing_order
-            .iter()
-            .zip(&golden_active)
-            .position(|(a, b)| a != b)
-            .unwrap_or(0);
+        let k = mesh.routing_order.iter().zip(&golden_active).position(|(a, b)| a != b).unwrap_or(0);
         format!("first difference at position {k}")
     });
     let mut offsets = vec![0usize; mesh.npar + 1];
@@ -242,27 +192,13 @@ fn check_against_smash(name: &'static str, mesh: &Mesh, g: &Golden) {
     for p in 0..mesh.npar {
         offsets[p + 1] += offsets[p];
     }
-    d.check(
-        "partition_offsets",
-        mesh.partition_offsets == offsets,
-        || "differ".into(),
-    );
+    d.check("partition_offsets", mesh.partition_offsets == offsets, || "differ".into());
 
     let codes: Vec<&str> = mesh.gauges.iter().map(|g| g.code.as_str()).collect();
-    let golden_codes: Vec<&str> = g
-        .meta("code")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .collect();
-    d.check("code", codes == golden_codes, || {
-        format!("{codes:?} vs smash {golden_codes:?}")
-    });
+    let golden_codes: Vec<&str> = g.meta("code").split(',').filter(|s| !s.is_empty()).collect();
+    d.check("code", codes == golden_codes, || format!("{codes:?} vs smash {golden_codes:?}"));
     if !mesh.gauges.is_empty() && codes == golden_codes {
-        let pos: Vec<f64> = mesh
-            .gauges
-            .iter()
-            .flat_map(|g| [g.row as f64, g.col as f64])
-            .collect();
+        let pos: Vec<f64> = mesh.gauges.iter().flat_map(|g| [g.row as f64, g.col as f64]).collect();
         d.array("gauge_pos", 2, &pos, g.get("gauge_pos"), 0.0);
         let area: Vec<f64> = mesh.gauges.iter().map(|g| g.area).collect();
         d.array("area", 0, &area, g.get("area"), f32_tol);

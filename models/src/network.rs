@@ -58,7 +58,9 @@ impl RoutingNetwork {
     /// Checks sizes and that every upstream cell lies in an earlier partition.
     pub fn validate(&self) -> Result<(), NetworkError> {
         let n = self.len();
-        let size = |what, expected, got| if expected == got { Ok(()) } else { Err(NetworkError::Size { what, expected, got }) };
+        let size = |what, expected, got| {
+            if expected == got { Ok(()) } else { Err(NetworkError::Size { what, expected, got }) }
+        };
         size("upstream_offsets", n + 1, self.upstream_offsets.len())?;
         size("partition_offsets end", n, self.partition_offsets.last().copied().unwrap_or(0))?;
         for w in self.partition_offsets.windows(2) {

@@ -25,7 +25,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let loaded = start.elapsed();
     let sim = simulate(&config, &inputs)?;
     let simulated = start.elapsed() - loaded;
-    let files = write_run(&args.out, &config, &inputs, &sim).with_context(|| format!("writing {}", args.out.display()))?;
+    let files =
+        write_run(&args.out, &config, &inputs, &sim).with_context(|| format!("writing {}", args.out.display()))?;
     let (mesh, time) = (&inputs.mesh, &config.time);
     println!(
         "{}: {} active cells x {} steps of {} s, {} gauge(s); forcing {}",
@@ -54,6 +55,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     for f in files {
         println!("wrote {}", f.display());
     }
-    println!("inputs {:.3} s, simulation {:.3} s, total {:.3} s", loaded.as_secs_f64(), simulated.as_secs_f64(), start.elapsed().as_secs_f64());
+    println!(
+        "inputs {:.3} s, simulation {:.3} s, total {:.3} s",
+        loaded.as_secs_f64(),
+        simulated.as_secs_f64(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -10,7 +10,7 @@ mod raw;
 pub use error::ConfigError;
 
 use crate::io::forcing::{AtmosSpec, MissingFile};
-use crate::time::{parse_datetime, TimeAxis};
+use crate::time::{TimeAxis, parse_datetime};
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::structure::{HydrologicalModule, Structure};
 use raw::{RawConfig, RawMesh, RawSetup};
@@ -77,15 +77,15 @@ pub struct Config {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Config::from_toml(&text, path)
     }
 
     /// Validates the TOML `text` of the file at `path` (relative paths resolve against its folder).
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
         let invalid = |section: &'static str, key: &str, message: String| ConfigError::Invalid {
@@ -142,8 +142,12 @@ fn structure(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<Structure, Confi
 
 fn time_axis(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<TimeAxis, ConfigError> {
     let dt = setup.dt;
-    if !(dt > 0.0) || dt.fract() != 0.0 {
-        return Err(invalid("setup", "dt", format!("{dt} s: the time step must be a positive whole number of seconds")));
+    if dt.is_nan() || dt <= 0.0 || dt.fract() != 0.0 {
+        return Err(invalid(
+            "setup",
+            "dt",
+            format!("{dt} s: the time step must be a positive whole number of seconds"),
+        ));
     }
     let date = |key: &str, text: &str| {
         parse_datetime(text).ok_or_else(|| {
@@ -158,14 +162,24 @@ fn time_axis(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<TimeAxis, Config
     let span = (end - start).num_seconds();
     let dt = dt as i64;
     if span % dt != 0 {
-        return Err(invalid("setup", "end_time", format!("the period {start} → {end} is not a whole number of dt = {dt} s")));
+        return Err(invalid(
+            "setup",
+            "end_time",
+            format!("the period {start} → {end} is not a whole number of dt = {dt} s"),
+        ));
     }
     Ok(TimeAxis { start, dt, ntime: (span / dt) as usize })
 }
 
-fn atmos(setup: &RawSetup, resolve: &dyn Fn(&Path) -> PathBuf, invalid: &Invalid<'_>) -> Result<AtmosSpec, ConfigError> {
-    for (key, v) in [("prcp_conversion_factor", setup.prcp_conversion_factor), ("pet_conversion_factor", setup.pet_conversion_factor)]
-    {
+fn atmos(
+    setup: &RawSetup,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    invalid: &Invalid<'_>,
+) -> Result<AtmosSpec, ConfigError> {
+    for (key, v) in [
+        ("prcp_conversion_factor", setup.prcp_conversion_factor),
+        ("pet_conversion_factor", setup.pet_conversion_factor),
+    ] {
         if !(v.is_finite() && v > 0.0) {
             return Err(invalid("setup", key, format!("{v}: must be a positive number")));
         }
@@ -173,7 +187,9 @@ fn atmos(setup: &RawSetup, resolve: &dyn Fn(&Path) -> PathBuf, invalid: &Invalid
     let missing_forcing_file = match setup.missing_forcing_file.as_str() {
         "error" => MissingFile::Error,
         "as_missing" => MissingFile::AsMissing,
-        other => return Err(invalid("setup", "missing_forcing_file", format!("'{other}' is not one of: error, as_missing"))),
+        other => {
+            return Err(invalid("setup", "missing_forcing_file", format!("'{other}' is not one of: error, as_missing")));
+        }
     };
     Ok(AtmosSpec {
         prcp_directory: resolve(&setup.prcp_directory),
@@ -185,25 +201,42 @@ fn atmos(setup: &RawSetup, resolve: &dyn Fn(&Path) -> PathBuf, invalid: &Invalid
     })
 }
 
-fn mesh_source(mesh: &RawMesh, resolve: &dyn Fn(&Path) -> PathBuf, invalid: &Invalid<'_>) -> Result<MeshSource, ConfigError> {
+fn mesh_source(
+    mesh: &RawMesh,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    invalid: &Invalid<'_>,
+) -> Result<MeshSource, ConfigError> {
     let flwdir = resolve(&mesh.flwdir);
     match (&mesh.gauge_attributes, mesh.bbox) {
         (Some(g), None) => {
             if let Some(th) = mesh.area_error_th
-                && !(th > 0.0)
+                && (th.is_nan() || th <= 0.0)
             {
                 return Err(invalid("mesh", "area_error_th", format!("{th}: must be positive")));
             }
-            Ok(MeshSource::Gauges { flwdir, gauge_attributes: resolve(g), max_depth: mesh.max_depth, area_error_th: mesh.area_error_th })
+            Ok(MeshSource::Gauges {
+                flwdir,
+                gauge_attributes: resolve(g),
+                max_depth: mesh.max_depth,
+                area_error_th: mesh.area_error_th,
+            })
         }
         (None, Some(bbox)) => {
             if !(bbox.iter().all(|v| v.is_finite()) && bbox[0] < bbox[1] && bbox[2] < bbox[3]) {
-                return Err(invalid("mesh", "bbox", format!("{bbox:?}: expected [xmin, xmax, ymin, ymax] with xmin < xmax, ymin < ymax")));
+                return Err(invalid(
+                    "mesh",
+                    "bbox",
+                    format!("{bbox:?}: expected [xmin, xmax, ymin, ymax] with xmin < xmax, ymin < ymax"),
+                ));
             }
             Ok(MeshSource::Bbox { flwdir, bbox })
         }
         (Some(_), Some(_)) => Err(invalid("mesh", "bbox", "give either gauge_attributes or bbox, not both".into())),
-        (None, None) => Err(invalid("mesh", "gauge_attributes", "give gauge_attributes (gauged catchments) or bbox (ungauged domain)".into())),
+        (None, None) => Err(invalid(
+            "mesh",
+            "gauge_attributes",
+            "give gauge_attributes (gauged catchments) or bbox (ungauged domain)".into(),
+        )),
     }
 }
 
@@ -230,7 +263,11 @@ fn overrides(
             .or_else(|| value.as_integer().map(|i| i as f64))
             .ok_or_else(|| invalid(section, key, format!("expected a number, found {value}")))?;
         if !info.is_feasible(v) {
-            return Err(invalid(section, key, format!("{v} is outside the feasible domain {:?} [{}]", info.feasible, info.unit)));
+            return Err(invalid(
+                section,
+                key,
+                format!("{v} is outside the feasible domain {:?} [{}]", info.feasible, info.unit),
+            ));
         }
         out.uniform.push((key.clone(), v));
     }

@@ -85,7 +85,10 @@ fn unknown_module_and_parameter_names_are_listed() {
 fn mesh_needs_exactly_one_source() {
     let m = message(&VALID.replace("gauge_attributes = \"Cance/gauge_attributes.csv\"", ""));
     assert!(m.contains("[mesh]"), "{m}");
-    let bbox = VALID.replace("gauge_attributes = \"Cance/gauge_attributes.csv\"", "bbox = [100000.0, 1250000.0, 6050000.0, 7125000.0]");
+    let bbox = VALID.replace(
+        "gauge_attributes = \"Cance/gauge_attributes.csv\"",
+        "bbox = [100000.0, 1250000.0, 6050000.0, 7125000.0]",
+    );
     assert!(matches!(parse(&bbox).unwrap().mesh, MeshSource::Bbox { .. }));
     let inverted = bbox.replace("100000.0, 1250000.0", "1250000.0, 100000.0");
     assert!(message(&inverted).contains("[mesh] bbox"));

@@ -13,10 +13,10 @@ use std::path::Path;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::files::{list_files, ListedFile};
-use super::forcing::{read_atmos_listed, AtmosSpec, Forcing, MissingFile};
-use super::values::Values;
 use super::IoError;
+use super::files::{ListedFile, list_files};
+use super::forcing::{AtmosSpec, Forcing, MissingFile, read_atmos_listed};
+use super::values::Values;
 use crate::grid::Grid;
 use crate::time::TimeAxis;
 
@@ -204,9 +204,8 @@ fn load(path: &Path, fingerprint: &str, ntime: usize, ncell: usize) -> Result<Fo
         return Err(bad("wrong file size"));
     }
     let expected = meta("checksum").ok_or_else(|| bad("no checksum"))?.to_string();
-    let warnings: Vec<String> = meta("warnings")
-        .and_then(|w| serde_json::from_str(w).ok())
-        .ok_or_else(|| bad("malformed warnings"))?;
+    let warnings: Vec<String> =
+        meta("warnings").and_then(|w| serde_json::from_str(w).ok()).ok_or_else(|| bad("malformed warnings"))?;
     let data = 8 + header_len;
     let (prcp, pet) = match map_f32s(&file, data as usize, n) {
         Some(mapped) => mapped,
@@ -301,7 +300,7 @@ fn store(dir: &Path, path: &Path, fingerprint: &str, forcing: &Forcing) -> std::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::test_tiff::{write, Geo};
+    use crate::io::test_tiff::{Geo, write};
     use crate::time::parse_datetime;
     use tiff::encoder::colortype::Gray32Float;
 
@@ -372,7 +371,10 @@ mod tests {
         assert!(matches!(s, CacheStatus::Rebuilt { .. }), "{s:?}");
         assert_eq!(f4, f2);
         std::fs::write(&path, b"garbage").unwrap();
-        assert!(matches!(read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap().1, CacheStatus::Rebuilt { .. }));
+        assert!(matches!(
+            read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap().1,
+            CacheStatus::Rebuilt { .. }
+        ));
         assert_eq!(read_atmos_cached(&spec, &time, &GRID, &cells, &cache).unwrap().1, CacheStatus::Hit);
     }
 

@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
-use super::files::{list_files, ListedFile};
-use super::raster::{read_raster, MISSING};
 use super::IoError;
+use super::files::{ListedFile, list_files};
+use super::raster::{MISSING, read_raster};
 use crate::grid::Grid;
 
 /// Reads the descriptors `names` on the mesh rectangle `grid`.
@@ -26,7 +26,12 @@ use crate::grid::Grid;
 pub fn read_descriptors(dir: &Path, names: &[String], grid: &Grid, active: &[bool]) -> Result<Vec<Vec<f32>>, IoError> {
     if active.len() != grid.len() {
         return Err(IoError::InvalidArgument {
-            reason: format!("the active-cell mask has {} values for a {} x {} mesh", active.len(), grid.nrow, grid.ncol),
+            reason: format!(
+                "the active-cell mask has {} values for a {} x {} mesh",
+                active.len(),
+                grid.nrow,
+                grid.ncol
+            ),
         });
     }
     let files = list_files(dir, "descriptor_directory", "", false)?;
@@ -35,7 +40,8 @@ pub fn read_descriptors(dir: &Path, names: &[String], grid: &Grid, active: &[boo
         .map(|name| {
             // smash globs `<name>.tif*`; prefer `.tif`/`.tiff` over side files such as `.tif.aux.xml`.
             let prefix = format!("{name}.tif");
-            let file_name = |f: &&ListedFile| f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file_name =
+                |f: &&ListedFile| f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let file = files
                 .iter()
                 .find(|f| [prefix.clone(), format!("{prefix}f")].contains(&file_name(f)))
@@ -62,7 +68,7 @@ pub fn read_descriptors(dir: &Path, names: &[String], grid: &Grid, active: &[boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::test_tiff::{write, Geo};
+    use crate::io::test_tiff::{Geo, write};
     use tiff::encoder::colortype::Gray32Float;
 
     #[test]

@@ -223,12 +223,21 @@ mod tests {
     #[test]
     fn finds_the_first_digit_run_of_the_right_length() {
         let p = DatePattern::Minute;
-        assert_eq!(p.parse(Path::new("x/rain_precipitation_201411231700_201411231700.tif")).unwrap(), dt("2014-11-23 17:00"));
-        assert_eq!(p.parse(Path::new("antilope_j1_000100_201201020700_201201020700.tif")).unwrap(), dt("2012-01-02 07:00"));
+        assert_eq!(
+            p.parse(Path::new("x/rain_precipitation_201411231700_201411231700.tif")).unwrap(),
+            dt("2014-11-23 17:00")
+        );
+        assert_eq!(
+            p.parse(Path::new("antilope_j1_000100_201201020700_201201020700.tif")).unwrap(),
+            dt("2012-01-02 07:00")
+        );
         assert_eq!(DatePattern::Day.parse(Path::new("201211020000_PT.tif")).unwrap(), dt("2012-11-02"));
         assert_eq!(DatePattern::MonthDay.parse(Path::new("0229_ETPJIA.tif")).unwrap(), dt("2020-02-29"));
         assert!(matches!(p.parse(Path::new("rain_2014.tif")), Err(IoError::NoDateInFileName { .. })));
-        assert!(matches!(DatePattern::MonthDay.parse(Path::new("1345.tif")), Err(IoError::InvalidDateInFileName { .. })));
+        assert!(matches!(
+            DatePattern::MonthDay.parse(Path::new("1345.tif")),
+            Err(IoError::InvalidDateInFileName { .. })
+        ));
         assert!(DatePattern::for_forcing(2 * 86_400, false).is_err());
     }
 
@@ -246,7 +255,9 @@ mod tests {
     #[test]
     fn lists_recursively_sorted_and_skips_hidden() {
         let dir = tempfile::tempdir().unwrap();
-        for rel in ["2014/09/b_201409150200.tif", "2014/09/a_201409150100.tif", ".hidden/x.tif", "2014/.y.tif", "notes.txt"] {
+        for rel in
+            ["2014/09/b_201409150200.tif", "2014/09/a_201409150100.tif", ".hidden/x.tif", "2014/.y.tif", "notes.txt"]
+        {
             let p = dir.path().join(rel);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, b"x").unwrap();

@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
-use super::files::{list_files, match_dates, DatePattern, ListedFile};
+use super::IoError;
+use super::files::{DatePattern, ListedFile, list_files, match_dates};
 use super::pet::{leap_day, pet_ratios, step_days, step_offset};
-use super::raster::{RasterFile, MISSING};
+use super::raster::{MISSING, RasterFile};
 use super::values::Values;
 use super::window::Coverage;
-use super::IoError;
 use crate::grid::Grid;
 use crate::time::TimeAxis;
 
@@ -117,14 +117,27 @@ pub(crate) fn read_atmos_listed(
         factor: spec.prcp_conversion_factor,
         missing: spec.missing_forcing_file,
     };
-    let pet = Series { key: "pet_directory", dir: &spec.pet_directory, files: pet_files, factor: spec.pet_conversion_factor, ..prcp };
+    let pet = Series {
+        key: "pet_directory",
+        dir: &spec.pet_directory,
+        files: pet_files,
+        factor: spec.pet_conversion_factor,
+        ..prcp
+    };
     let prcp = prcp.read_dated(time, grid, cells, &mut warnings)?;
     let pet = if spec.daily_interannual_pet {
         pet.read_interannual(time, grid, cells, &mut warnings)?
     } else {
         pet.read_dated(time, grid, cells, &mut warnings)?
     };
-    Ok(Forcing { ntime: time.ntime, ncell: cells.len(), prcp: prcp.into(), pet: pet.into(), warnings, fingerprint: None })
+    Ok(Forcing {
+        ntime: time.ntime,
+        ncell: cells.len(),
+        prcp: prcp.into(),
+        pet: pet.into(),
+        warnings,
+        fingerprint: None,
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -142,7 +155,13 @@ impl Series<'_> {
     }
 
     /// Errors or warns about unmatched targets (`labels` of the missing ones, `total` targets).
-    fn report_missing(&self, labels: Vec<String>, total: usize, unit: &'static str, warnings: &mut Vec<String>) -> Result<(), IoError> {
+    fn report_missing(
+        &self,
+        labels: Vec<String>,
+        total: usize,
+        unit: &'static str,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), IoError> {
         if labels.is_empty() {
             return Ok(());
         }
@@ -190,7 +209,13 @@ impl Series<'_> {
     }
 
     /// One file per step, dated at the step end.
-    fn read_dated(&self, time: &TimeAxis, grid: &Grid, cells: &[usize], warnings: &mut Vec<String>) -> Result<Vec<f32>, IoError> {
+    fn read_dated(
+        &self,
+        time: &TimeAxis,
+        grid: &Grid,
+        cells: &[usize],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<f32>, IoError> {
         let dates = self.dates(DatePattern::for_forcing(time.dt, false)?)?;
         let first = (time.ntime > 0).then(|| time.step_end(0));
         let matched = match_dates(&dates, (0..time.ntime).map(|k| time.step_end(k)), first);
@@ -219,7 +244,13 @@ impl Series<'_> {
     }
 
     /// One file per calendar day (`mmdd`), disaggregated to the step.
-    fn read_interannual(&self, time: &TimeAxis, grid: &Grid, cells: &[usize], warnings: &mut Vec<String>) -> Result<Vec<f32>, IoError> {
+    fn read_interannual(
+        &self,
+        time: &TimeAxis,
+        grid: &Grid,
+        cells: &[usize],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<f32>, IoError> {
         let ratios = pet_ratios(time.dt)?;
         let per_day = ratios.len();
         let dates = self.dates(DatePattern::MonthDay)?;

@@ -50,9 +50,7 @@ pub(crate) fn read_georef<R: Read + Seek>(dec: &mut Decoder<R>, path: &Path) -> 
         (tie[3] - tie[0] * sx, tie[4] + tie[1] * sy, sx, sy)
     };
     if !(dx.is_finite() && dy.is_finite() && dx > 0.0 && dy > 0.0 && xmin.is_finite() && ymax.is_finite()) {
-        return Err(err(format!(
-            "cell size ({dx}, {dy}) and origin ({xmin}, {ymax}) do not describe a north-up grid"
-        )));
+        return Err(err(format!("cell size ({dx}, {dy}) and origin ({xmin}, {ymax}) do not describe a north-up grid")));
     }
     if raster_type(dec) == Some(RASTER_PIXEL_IS_POINT) {
         xmin -= 0.5 * dx;

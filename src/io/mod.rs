@@ -34,10 +34,10 @@ pub mod window;
 #[cfg(test)]
 mod test_tiff;
 
-pub use cache::{read_atmos_cached, CacheStatus};
+pub use cache::{CacheStatus, read_atmos_cached};
 pub use descriptor::read_descriptors;
 pub use error::IoError;
-pub use forcing::{read_atmos, AtmosSpec, Forcing, MissingFile};
+pub use forcing::{AtmosSpec, Forcing, MissingFile, read_atmos};
 pub use qobs::{read_qobs, read_qobs_with_warnings};
-pub use raster::{read_raster, Raster, MISSING};
+pub use raster::{MISSING, Raster, read_raster};
 pub use window::{Coverage, Window};

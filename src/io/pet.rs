@@ -13,8 +13,8 @@ use crate::time::TimeAxis;
 /// smash's hourly PET weights (`RATIO_PET_HOURLY`, float32): `RATIO_PET_HOURLY[h]` is the share of the
 /// daily PET given to the hourly step that ends at `h`:00. They sum to 1.
 pub const RATIO_PET_HOURLY: [f32; 24] = [
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.035, 0.062, 0.079, 0.097, 0.11, 0.117, 0.117, 0.11, 0.097, 0.079,
-    0.062, 0.035, 0.0, 0.0, 0.0, 0.0, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.035, 0.062, 0.079, 0.097, 0.11, 0.117, 0.117, 0.11, 0.097, 0.079, 0.062,
+    0.035, 0.0, 0.0, 0.0, 0.0, 0.0,
 ];
 
 /// The per-step ratios of one day for step `dt` [s]: `86400/dt` values.

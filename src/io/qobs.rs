@@ -10,9 +10,9 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 
-use super::files::list_files;
 use super::IoError;
-use crate::time::{parse_datetime, TimeAxis};
+use super::files::list_files;
+use crate::time::{TimeAxis, parse_datetime};
 
 /// Reads observed discharge [m³/s] for the gauges `codes`; warnings are printed on stderr.
 ///
@@ -30,7 +30,11 @@ pub fn read_qobs(dir: &Path, codes: &[String], time: &TimeAxis) -> Result<Vec<f3
 }
 
 /// [`read_qobs`], returning the warnings instead of printing them.
-pub fn read_qobs_with_warnings(dir: &Path, codes: &[String], time: &TimeAxis) -> Result<(Vec<f32>, Vec<String>), IoError> {
+pub fn read_qobs_with_warnings(
+    dir: &Path,
+    codes: &[String],
+    time: &TimeAxis,
+) -> Result<(Vec<f32>, Vec<String>), IoError> {
     let files = list_files(dir, "qobs_directory", ".csv", false)?;
     let ng = codes.len();
     let mut q = vec![-99.0f32; time.ntime * ng];
@@ -92,11 +96,16 @@ fn parse_csv(path: &Path) -> Result<(NaiveDateTime, Vec<f32>), IoError> {
     let text = std::fs::read_to_string(path).map_err(|e| IoError::read(path, e))?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let header = lines.next().map_or("", |(_, l)| first_field(l));
-    let start = parse_header(header).ok_or_else(|| IoError::QobsHeader { path: path.to_path_buf(), header: header.to_string() })?;
+    let start = parse_header(header)
+        .ok_or_else(|| IoError::QobsHeader { path: path.to_path_buf(), header: header.to_string() })?;
     let values = lines
         .map(|(i, line)| {
             let field = first_field(line);
-            parse_value(field).ok_or_else(|| IoError::QobsValue { path: path.to_path_buf(), line: i + 1, text: field.to_string() })
+            parse_value(field).ok_or_else(|| IoError::QobsValue {
+                path: path.to_path_buf(),
+                line: i + 1,
+                text: field.to_string(),
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((start, values))

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::{PlanarConfiguration, Tag};
 
+use super::IoError;
 use super::georef::{read_georef, read_nodata};
 use super::window::{Coverage, Window};
-use super::IoError;
 use crate::grid::Grid;
 
 /// smash's missing value.
@@ -222,7 +222,7 @@ pub(crate) fn fill<T: Sample>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::test_tiff::{write, Geo};
+    use crate::io::test_tiff::{Geo, write};
     use tiff::encoder::colortype::{Gray16, Gray32Float, GrayI32};
 
     fn mesh(xmin: f64, ymax: f64, nrow: usize, ncol: usize) -> Grid {

@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use tiff::encoder::{colortype::ColorType, Compression, TiffEncoder, TiffValue};
+use tiff::encoder::{Compression, TiffEncoder, TiffValue, colortype::ColorType};
 use tiff::tags::Tag;
 
 /// Georeferencing of a test raster: north-west corner, square cells, PixelIsPoint or not, nodata text.

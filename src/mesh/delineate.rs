@@ -35,11 +35,7 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub fn new(n: usize) -> Self {
-        Self {
-            visited: vec![0; n],
-            stamp: 0,
-            stack: Vec::new(),
-        }
+        Self { visited: vec![0; n], stamp: 0, stack: Vec::new() }
     }
 }
 
@@ -52,17 +48,9 @@ pub(crate) fn delineate(
     let grid = &flw.grid;
     let (x, y, area) = (gauge.x as f32, gauge.y as f32, gauge.area as f32);
     if !(area.is_finite() && area > 0.0) {
-        return Err(MeshError::InvalidGaugeArea {
-            code: gauge.code.clone(),
-            area: gauge.area,
-        });
+        return Err(MeshError::InvalidGaugeArea { code: gauge.code.clone(), area: gauge.area });
     }
-    let (xmin, ymax, dx, dy) = (
-        grid.xmin as f32,
-        grid.ymax as f32,
-        grid.dx as f32,
-        grid.dy as f32,
-    );
+    let (xmin, ymax, dx, dy) = (grid.xmin as f32, grid.ymax as f32, grid.dx as f32, grid.dy as f32);
     let outside = || MeshError::GaugeOutsideGrid {
         code: gauge.code.clone(),
         x: gauge.x,
@@ -73,12 +61,8 @@ pub(crate) fn delineate(
         ymax: grid.ymax,
     };
     // smash's bounds check (inclusive, in f32), then its truncating cell lookup.
-    let inside = x.is_finite()
-        && y.is_finite()
-        && x >= xmin
-        && x <= grid.xmax() as f32
-        && y >= grid.ymin() as f32
-        && y <= ymax;
+    let inside =
+        x.is_finite() && y.is_finite() && x >= xmin && x <= grid.xmax() as f32 && y >= grid.ymin() as f32 && y <= ymax;
     if !inside {
         return Err(outside());
     }
@@ -129,21 +113,10 @@ pub(crate) fn delineate(
         }
     }
     let Some((row, col, cells)) = best else {
-        return Err(MeshError::NoOutlet {
-            code: gauge.code.clone(),
-            row,
-            col,
-            max_depth,
-        });
+        return Err(MeshError::NoOutlet { code: gauge.code.clone(), row, col, max_depth });
     };
     let area_dln = (cells.len() as f64 * (f64::from(dx) * f64::from(dy))) as f32;
-    Ok(Delineation {
-        row,
-        col,
-        cells,
-        area,
-        area_dln,
-    })
+    Ok(Delineation { row, col, cells, area, area_dln })
 }
 
 /// Collects into `out` the cells of the window draining to `outlet` (outlet included). Returns

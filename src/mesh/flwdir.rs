@@ -6,16 +6,7 @@ use crate::grid::Grid;
 /// `(drow, dcol)` of the cell that D8 code `fd` drains to, at index `fd − 1`.
 ///
 /// 1 = N, 2 = NE, 3 = E, 4 = SE, 5 = S, 6 = SW, 7 = W, 8 = NW; rows grow southward.
-pub const D8_OFFSETS: [(isize, isize); 8] = [
-    (-1, 0),
-    (-1, 1),
-    (0, 1),
-    (1, 1),
-    (1, 0),
-    (1, -1),
-    (0, -1),
-    (-1, -1),
-];
+pub const D8_OFFSETS: [(isize, isize); 8] = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)];
 
 /// A D8 flow-direction grid held in memory.
 ///
@@ -46,11 +37,7 @@ impl FlowDirection {
     /// # Errors
     /// [`MeshError::SizeMismatch`] if `values.len() != grid.len()`; [`MeshError::InvalidCode`] for a
     /// finite non-integer value; [`MeshError::InvalidGrid`] for a bad grid.
-    pub fn from_raster_values(
-        grid: Grid,
-        values: &[f64],
-        nodata: Option<f64>,
-    ) -> Result<Self, MeshError> {
+    pub fn from_raster_values(grid: Grid, values: &[f64], nodata: Option<f64>) -> Result<Self, MeshError> {
         check_grid(&grid)?;
         if values.len() != grid.len() {
             return Err(MeshError::SizeMismatch {
@@ -68,11 +55,7 @@ impl FlowDirection {
             let code = if v.is_nan() || is_nodata(v) {
                 0
             } else if v.is_finite() && v.fract() != 0.0 {
-                return Err(MeshError::InvalidCode {
-                    row: i / grid.ncol,
-                    col: i % grid.ncol,
-                    value: v,
-                });
+                return Err(MeshError::InvalidCode { row: i / grid.ncol, col: i % grid.ncol, value: v });
             } else if (1.0..=8.0).contains(&v) {
                 v as u8
             } else {
@@ -109,16 +92,10 @@ fn check_grid(grid: &Grid) -> Result<(), MeshError> {
         return bad(format!("{} x {} cells", grid.nrow, grid.ncol));
     }
     if !(grid.dx.is_finite() && grid.dx > 0.0 && grid.dy.is_finite() && grid.dy > 0.0) {
-        return bad(format!(
-            "cell size dx = {}, dy = {} must be finite and > 0",
-            grid.dx, grid.dy
-        ));
+        return bad(format!("cell size dx = {}, dy = {} must be finite and > 0", grid.dx, grid.dy));
     }
     if !(grid.xmin.is_finite() && grid.ymax.is_finite()) {
-        return bad(format!(
-            "origin ({}, {}) is not finite",
-            grid.xmin, grid.ymax
-        ));
+        return bad(format!("origin ({}, {}) is not finite", grid.xmin, grid.ymax));
     }
     Ok(())
 }
@@ -156,14 +133,7 @@ mod tests {
     use super::*;
 
     fn grid(nrow: usize, ncol: usize) -> Grid {
-        Grid {
-            xmin: 0.0,
-            ymax: 0.0,
-            dx: 1.0,
-            dy: 1.0,
-            nrow,
-            ncol,
-        }
+        Grid { xmin: 0.0, ymax: 0.0, dx: 1.0, dy: 1.0, nrow, ncol }
     }
 
     #[test]
@@ -176,22 +146,9 @@ mod tests {
     #[test]
     fn raster_values_errors() {
         let e = FlowDirection::from_raster_values(grid(1, 2), &[1.0, 2.5], None).unwrap_err();
-        assert!(
-            matches!(e, MeshError::InvalidCode { row: 0, col: 1, .. }),
-            "{e}"
-        );
+        assert!(matches!(e, MeshError::InvalidCode { row: 0, col: 1, .. }), "{e}");
         let e = FlowDirection::from_raster_values(grid(1, 2), &[1.0], None).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                MeshError::SizeMismatch {
-                    expected: 2,
-                    got: 1,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, MeshError::SizeMismatch { expected: 2, got: 1, .. }), "{e}");
         let e = FlowDirection::new(grid(1, 1), vec![9]).unwrap_err();
         assert!(matches!(e, MeshError::InvalidCode { .. }), "{e}");
     }
@@ -201,10 +158,7 @@ mod tests {
         // (0,0) E <-> (0,1) W ; (1,0) NE <-> (0,1)... only E/SE/S pairs are reported.
         let codes = [3, 7, 0, 0, 0, 0, 2, 0, 0];
         let s = detect_sink(3, 3, &codes);
-        assert_eq!(
-            s,
-            vec![true, true, false, false, false, false, false, false, false]
-        );
+        assert_eq!(s, vec![true, true, false, false, false, false, false, false, false]);
         // NE/SW pair: (1,0) code 2 -> (0,1), (0,1) code 6 -> (1,0): not reported (as smash).
         let codes = [0, 6, 0, 2, 0, 0, 0, 0, 0];
         assert!(detect_sink(3, 3, &codes).iter().all(|&b| !b));

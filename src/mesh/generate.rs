@@ -22,10 +22,7 @@ pub struct MeshOptions {
 
 impl Default for MeshOptions {
     fn default() -> Self {
-        Self {
-            max_depth: 1,
-            area_error_th: Some(0.5),
-        }
+        Self { max_depth: 1, area_error_th: Some(0.5) }
     }
 }
 
@@ -56,11 +53,7 @@ impl Default for MeshOptions {
 /// assert_eq!(mesh.flwacc, vec![1e6, 2e6, 3e6]);
 /// assert_eq!(mesh.gauges[0].area_dln, 3e6);
 /// ```
-pub fn generate_mesh(
-    flwdir: &FlowDirection,
-    gauges: &[GaugeSpec],
-    options: &MeshOptions,
-) -> Result<Mesh, MeshError> {
+pub fn generate_mesh(flwdir: &FlowDirection, gauges: &[GaugeSpec], options: &MeshOptions) -> Result<Mesh, MeshError> {
     flwdir.validate()?;
     if gauges.is_empty() {
         return Err(MeshError::NoGauges);
@@ -92,23 +85,11 @@ pub fn generate_mesh(
         dlns.push(d);
     }
 
-    let window = Window {
-        row_off: r0,
-        col_off: c0,
-        nrow: r1 - r0,
-        ncol: c1 - c0,
-    };
+    let window = Window { row_off: r0, col_off: c0, nrow: r1 - r0, ncol: c1 - c0 };
     let raw = raw_codes(&window.row_major(|i| flwdir.codes[i], fg.ncol), |_| false);
     let active = window.row_major(|i| in_catchment[i], fg.ncol);
-    let rect = Rect {
-        nrow: window.nrow,
-        ncol: window.ncol,
-        raw: &raw,
-    };
-    let cells: Vec<usize> = dlns
-        .iter()
-        .map(|d| (d.row - r0) * window.ncol + d.col - c0)
-        .collect();
+    let rect = Rect { nrow: window.nrow, ncol: window.ncol, raw: &raw };
+    let cells: Vec<usize> = dlns.iter().map(|d| (d.row - r0) * window.ncol + d.col - c0).collect();
     let area_dln: Vec<f32> = dlns.iter().map(|d| d.area_dln).collect();
     let flwdst = topology::flow_distance(&rect, fg.dx as f32, fg.dy as f32, &cells, &area_dln)
         .map_err(|f| window.cycle_at(fg, f))?;
@@ -124,14 +105,7 @@ pub fn generate_mesh(
             area_dln: f64::from(d.area_dln),
         })
         .collect();
-    build(
-        flwdir,
-        &window,
-        raw,
-        active,
-        flwdst.into_iter().map(f64::from).collect(),
-        gauges,
-    )
+    build(flwdir, &window, raw, active, flwdst.into_iter().map(f64::from).collect(), gauges)
 }
 
 /// Builds the mesh of a bounding box `[xmin, xmax, ymin, ymax]` [m] (smash's `generate_mesh(flwdir,
@@ -149,13 +123,8 @@ pub fn generate_bbox_mesh(flwdir: &FlowDirection, bbox: [f64; 4]) -> Result<Mesh
     flwdir.validate()?;
     let fg = &flwdir.grid;
     let [bx0, bx1, by0, by1] = bbox;
-    let invalid = |reason: &str| MeshError::InvalidBbox {
-        xmin: bx0,
-        xmax: bx1,
-        ymin: by0,
-        ymax: by1,
-        reason: reason.into(),
-    };
+    let invalid =
+        |reason: &str| MeshError::InvalidBbox { xmin: bx0, xmax: bx1, ymin: by0, ymax: by1, reason: reason.into() };
     if !bbox.iter().all(|v| v.is_finite()) {
         return Err(invalid("values must be finite"));
     }
@@ -189,12 +158,8 @@ pub fn generate_bbox_mesh(flwdir: &FlowDirection, bbox: [f64; 4]) -> Result<Mesh
             grid_ymax: gy1,
         });
     }
-    let window = Window {
-        row_off: row_off as usize,
-        col_off: col_off as usize,
-        nrow: nrow as usize,
-        ncol: ncol as usize,
-    };
+    let window =
+        Window { row_off: row_off as usize, col_off: col_off as usize, nrow: nrow as usize, ncol: ncol as usize };
 
     let codes: Vec<u8> = window.row_major(|i| flwdir.codes[i], fg.ncol);
     let sink = detect_sink(window.nrow, window.ncol, &codes);
@@ -226,11 +191,7 @@ fn raw_codes(codes: &[u8], zeroed: impl Fn(usize) -> bool) -> Vec<i8> {
 
 /// smash's `_round_half_up`.
 fn round_half_up(x: f64) -> f64 {
-    if x >= 0.0 {
-        (x + 0.5).floor()
-    } else {
-        (x - 0.5).ceil()
-    }
+    if x >= 0.0 { (x + 0.5).floor() } else { (x - 0.5).ceil() }
 }
 
 /// A window of the flow-direction grid.
@@ -254,12 +215,7 @@ impl Window {
 
     fn cycle_at(&self, fg: &Grid, k: usize) -> MeshError {
         let (row, col) = (self.row_off + k / self.ncol, self.col_off + k % self.ncol);
-        MeshError::Cycle {
-            row,
-            col,
-            x: fg.xmin + (col as f64 + 0.5) * fg.dx,
-            y: fg.ymax - (row as f64 + 0.5) * fg.dy,
-        }
+        MeshError::Cycle { row, col, x: fg.xmin + (col as f64 + 0.5) * fg.dx, y: fg.ymax - (row as f64 + 0.5) * fg.dy }
     }
 }
 
@@ -274,18 +230,13 @@ fn build(
 ) -> Result<Mesh, MeshError> {
     let fg = &flw.grid;
     let (nrow, ncol) = (window.nrow, window.ncol);
-    let rect = Rect {
-        nrow,
-        ncol,
-        raw: &raw,
-    };
+    let rect = Rect { nrow, ncol, raw: &raw };
     let ap = topology::accumulate(&rect, fg.dx as f32 * fg.dy as f32);
     // Only cells on a flow loop are never reached (in a gauge mesh, none is active).
     if let Some(k) = (0..raw.len()).find(|&k| active[k] && !ap.done[k]) {
         return Err(window.cycle_at(fg, k));
     }
-    let (npar, routing_order, partition_offsets) =
-        topology::partitions(nrow, ncol, &ap.flwpar, &active);
+    let (npar, routing_order, partition_offsets) = topology::partitions(nrow, ncol, &ap.flwpar, &active);
     Ok(Mesh {
         grid: Grid {
             xmin: fg.xmin + window.col_off as f64 * fg.dx,

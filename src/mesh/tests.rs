@@ -8,14 +8,7 @@ const KM2: f64 = 1e6;
 /// column 2 (cols 0–1 flow E, cols 3–5 flow W), which flows S and leaves into the nodata row 6;
 /// row 6 and col 6 are nodata. So `flwacc(r, 2) = 6 (r + 1)` km², `flwpar(r, 2) = 4 + r`.
 fn comb() -> FlowDirection {
-    let grid = Grid {
-        xmin: 0.0,
-        ymax: 7000.0,
-        dx: 1000.0,
-        dy: 1000.0,
-        nrow: 7,
-        ncol: 7,
-    };
+    let grid = Grid { xmin: 0.0, ymax: 7000.0, dx: 1000.0, dy: 1000.0, nrow: 7, ncol: 7 };
     let mut codes = vec![0u8; 49];
     for r in 0..6 {
         for (c, code) in [3, 3, 5, 7, 7, 7].into_iter().enumerate() {
@@ -36,26 +29,17 @@ fn gauge(code: &str, row: usize, col: usize, area_km2: f64) -> GaugeSpec {
 }
 
 fn opts(max_depth: usize, th: Option<f64>) -> MeshOptions {
-    MeshOptions {
-        max_depth,
-        area_error_th: th,
-    }
+    MeshOptions { max_depth, area_error_th: th }
 }
 
 #[test]
 fn outlet_mesh_matches_analytic_answers() {
     let m = generate_mesh(&comb(), &[gauge("A", 4, 2, 30.0)], &MeshOptions::default()).unwrap();
-    assert_eq!(
-        (m.grid.nrow, m.grid.ncol, m.grid.xmin, m.grid.ymax),
-        (5, 6, 0.0, 7000.0)
-    );
+    assert_eq!((m.grid.nrow, m.grid.ncol, m.grid.xmin, m.grid.ymax), (5, 6, 0.0, 7000.0));
     assert_eq!(m.nac(), 30);
     assert!(m.active.iter().all(|&a| a));
     let g = &m.gauges[0];
-    assert_eq!(
-        (g.row, g.col, g.area, g.area_dln),
-        (4, 2, 30.0 * KM2, 30.0 * KM2)
-    );
+    assert_eq!((g.row, g.col, g.area, g.area_dln), (4, 2, 30.0 * KM2, 30.0 * KM2));
     let at = |v: &[f64], r: usize, c: usize| v[r * 6 + c];
     for r in 0..5 {
         assert_eq!(at(&m.flwacc, r, 2), 6.0 * (r + 1) as f64 * KM2);
@@ -70,10 +54,7 @@ fn outlet_mesh_matches_analytic_answers() {
     assert_eq!(m.npar, 8);
     assert_eq!(m.partition_offsets, vec![0, 10, 20, 25, 26, 27, 28, 29, 30]);
     // partition 1: cols 0 and 5 (sources), column-major
-    let p1: Vec<usize> = (0..5)
-        .map(|r| r * 6)
-        .chain((0..5).map(|r| r * 6 + 5))
-        .collect();
+    let p1: Vec<usize> = (0..5).map(|r| r * 6).chain((0..5).map(|r| r * 6 + 5)).collect();
     assert_eq!(&m.routing_order[..10], &p1[..]);
     // partition 3: col 3 ; then the channel from the top
     assert_eq!(&m.routing_order[20..25], &[3, 9, 15, 21, 27]);
@@ -85,10 +66,7 @@ fn delineation_picks_best_area_within_max_depth() {
     let flw = comb();
     // Declared 30 km² at (3,3): (4,2) drains 30 km² and is one cell away diagonally.
     let m = generate_mesh(&flw, &[gauge("A", 3, 3, 30.0)], &opts(1, Some(0.5))).unwrap();
-    assert_eq!(
-        (m.gauges[0].row, m.gauges[0].col, m.gauges[0].area_dln),
-        (4, 2, 30.0 * KM2)
-    );
+    assert_eq!((m.gauges[0].row, m.gauges[0].col, m.gauges[0].area_dln), (4, 2, 30.0 * KM2));
     // 23 km² at (3,3): (3,2) drains 24 (error 1/23) and beats (2,2) with 18.
     let m = generate_mesh(&flw, &[gauge("A", 3, 3, 23.0)], &opts(1, Some(0.5))).unwrap();
     assert_eq!((m.gauges[0].row, m.gauges[0].col), (3, 2));
@@ -96,27 +74,15 @@ fn delineation_picks_best_area_within_max_depth() {
     // max_depth 0 keeps the given cell: 3 km² instead of 30 -> rejected by the threshold ...
     let e = generate_mesh(&flw, &[gauge("A", 3, 3, 30.0)], &opts(0, Some(0.5))).unwrap_err();
     match e {
-        MeshError::AreaMismatch {
-            code,
-            area,
-            area_dln,
-            rel_error,
-            threshold,
-        } => {
-            assert_eq!(
-                (code.as_str(), area, area_dln, threshold),
-                ("A", 30.0 * KM2, 3.0 * KM2, 0.5)
-            );
+        MeshError::AreaMismatch { code, area, area_dln, rel_error, threshold } => {
+            assert_eq!((code.as_str(), area, area_dln, threshold), ("A", 30.0 * KM2, 3.0 * KM2, 0.5));
             assert!((rel_error - 0.9).abs() < 1e-6);
         }
         e => panic!("{e}"),
     }
     // ... and accepted without one: the mesh is the 3 cells of row 3, cols 3..6.
     let m = generate_mesh(&flw, &[gauge("A", 3, 3, 30.0)], &opts(0, None)).unwrap();
-    assert_eq!(
-        (m.grid.nrow, m.grid.ncol, m.grid.xmin, m.grid.ymax),
-        (1, 3, 3000.0, 4000.0)
-    );
+    assert_eq!((m.grid.nrow, m.grid.ncol, m.grid.xmin, m.grid.ymax), (1, 3, 3000.0, 4000.0));
     assert_eq!(m.flwacc, vec![3.0 * KM2, 2.0 * KM2, KM2]);
     assert_eq!((m.gauges[0].row, m.gauges[0].col), (0, 0));
 }
@@ -137,10 +103,7 @@ fn nested_gauges_share_distances_from_the_largest() {
     let flw = comb();
     let gs = [gauge("up", 2, 2, 18.0), gauge("down", 4, 2, 30.0)];
     let m = generate_mesh(&flw, &gs, &MeshOptions::default()).unwrap();
-    assert_eq!(
-        m.gauges.iter().map(|g| (g.row, g.col)).collect::<Vec<_>>(),
-        vec![(2, 2), (4, 2)]
-    );
+    assert_eq!(m.gauges.iter().map(|g| (g.row, g.col)).collect::<Vec<_>>(), vec![(2, 2), (4, 2)]);
     assert_eq!(m.flwdst[2 * 6 + 2], 2000.0);
     assert_eq!(m.flwdst[4 * 6 + 2], 0.0);
 }
@@ -170,21 +133,15 @@ fn gauge_errors() {
     let mut g = gauge("X1", 0, 0, 1.0);
     g.x = -1.0;
     let e = generate_mesh(&flw, &[g.clone()], &MeshOptions::default()).unwrap_err();
-    assert!(
-        matches!(&e, MeshError::GaugeOutsideGrid { code, x, .. } if code == "X1" && *x == -1.0)
-    );
-    assert!(
-        e.to_string().contains("X1") && e.to_string().contains("x -1"),
-        "{e}"
-    );
+    assert!(matches!(&e, MeshError::GaugeOutsideGrid { code, x, .. } if code == "X1" && *x == -1.0));
+    assert!(e.to_string().contains("X1") && e.to_string().contains("x -1"), "{e}");
     // x = xmax passes smash's inclusive test but has no cell.
     g.x = 7000.0;
     let e = generate_mesh(&flw, &[g.clone()], &MeshOptions::default()).unwrap_err();
     assert!(matches!(e, MeshError::GaugeOutsideGrid { .. }), "{e}");
     let e = generate_mesh(&flw, &[gauge("Z", 1, 1, 0.0)], &MeshOptions::default()).unwrap_err();
     assert!(matches!(e, MeshError::InvalidGaugeArea { .. }), "{e}");
-    let e =
-        generate_mesh(&flw, &[gauge("N", 1, 1, f64::NAN)], &MeshOptions::default()).unwrap_err();
+    let e = generate_mesh(&flw, &[gauge("N", 1, 1, f64::NAN)], &MeshOptions::default()).unwrap_err();
     assert!(matches!(e, MeshError::InvalidGaugeArea { .. }), "{e}");
 }
 
@@ -194,18 +151,7 @@ fn outlet_on_a_loop_is_skipped_or_rejected() {
     // (1,0) E -> (1,1), (1,1) made W -> (1,0): a two-cell loop.
     flw.codes[7 + 1] = 7;
     let e = generate_mesh(&flw, &[gauge("L", 1, 1, 2.0)], &opts(0, None)).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            MeshError::NoOutlet {
-                row: 1,
-                col: 1,
-                max_depth: 0,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, MeshError::NoOutlet { row: 1, col: 1, max_depth: 0, .. }), "{e}");
     // With a search radius, a neighbour outside the loop is taken.
     let m = generate_mesh(&flw, &[gauge("L", 1, 1, 2.0)], &opts(1, None)).unwrap();
     assert_eq!(m.gauges[0].area_dln, 2.0 * KM2);
@@ -216,10 +162,7 @@ fn bbox_mesh_snaps_and_clips_like_smash() {
     let flw = comb();
     // Snapped to cols 0..4 (0.4 -> 0, 3.6 -> 4) and rows 0..5 (y 2000 .. 6.6 -> 7000).
     let m = generate_bbox_mesh(&flw, [400.0, 3600.0, 2000.0, 6600.0]).unwrap();
-    assert_eq!(
-        (m.grid.xmin, m.grid.ymax, m.grid.nrow, m.grid.ncol),
-        (0.0, 7000.0, 5, 4)
-    );
+    assert_eq!((m.grid.xmin, m.grid.ymax, m.grid.nrow, m.grid.ncol), (0.0, 7000.0, 5, 4));
     assert_eq!(m.nac(), 20);
     assert!(m.gauges.is_empty());
     assert!(m.flwdst.iter().all(|&d| d == -99.0));
@@ -259,14 +202,8 @@ fn bbox_sinks_and_loops() {
     flw.codes[7 + 1] = 7;
     let m = generate_bbox_mesh(&flw, [0.0, 7000.0, 0.0, 7000.0]).unwrap();
     assert_eq!(m.nac(), 34);
-    assert_eq!(
-        (m.flwdir[7], m.flwdir[8], m.active[7], m.active[8]),
-        (0, 0, false, false)
-    );
-    assert_eq!(
-        detect_sink(7, 7, &flw.codes).iter().filter(|&&s| s).count(),
-        2
-    );
+    assert_eq!((m.flwdir[7], m.flwdir[8], m.active[7], m.active[8]), (0, 0, false, false));
+    assert_eq!(detect_sink(7, 7, &flw.codes).iter().filter(|&&s| s).count(), 2);
 
     // A NE/SW pair is not a smash "sink": it is an active loop -> error naming a cell.
     let mut flw = comb();
@@ -276,13 +213,7 @@ fn bbox_sinks_and_loops() {
     match e {
         MeshError::Cycle { row, col, x, y } => {
             assert!([(1, 1), (2, 0)].contains(&(row, col)), "{row} {col}");
-            assert_eq!(
-                (x, y),
-                (
-                    col as f64 * 1000.0 + 500.0,
-                    7000.0 - row as f64 * 1000.0 - 500.0
-                )
-            );
+            assert_eq!((x, y), (col as f64 * 1000.0 + 500.0, 7000.0 - row as f64 * 1000.0 - 500.0));
         }
         e => panic!("{e}"),
     }
@@ -301,17 +232,7 @@ fn inconsistent_sizes() {
     let mut flw = comb();
     flw.codes.pop();
     let e = generate_bbox_mesh(&flw, [0.0, 7000.0, 0.0, 7000.0]).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            MeshError::SizeMismatch {
-                expected: 49,
-                got: 48,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, MeshError::SizeMismatch { expected: 49, got: 48, .. }), "{e}");
     let e = generate_mesh(&flw, &[gauge("A", 1, 1, 1.0)], &MeshOptions::default()).unwrap_err();
     assert!(matches!(e, MeshError::SizeMismatch { .. }), "{e}");
 }

@@ -78,15 +78,7 @@ pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
     let (nrow, ncol) = (rect.nrow, rect.ncol);
     let n = nrow * ncol;
     assert!(n < NONE as usize, "mesh rectangle too large");
-    let mut nodes = vec![
-        Node {
-            down: NONE,
-            nidp: 0,
-            acc: cell_area,
-            par: 1
-        };
-        n
-    ];
+    let mut nodes = vec![Node { down: NONE, nidp: 0, acc: cell_area, par: 1 }; n];
     for r in 0..nrow {
         for c in 0..ncol {
             let f = r * ncol + c;
@@ -180,8 +172,7 @@ pub(crate) fn flow_distance(
             let (row, col) = (cur / rect.ncol, cur % rect.ncol);
             for (k, &(dr, dc)) in D8_OFFSETS.iter().enumerate() {
                 // The neighbour on the opposite side drains here if its code is k + 1.
-                let (Some(r), Some(c)) = (row.checked_add_signed(-dr), col.checked_add_signed(-dc))
-                else {
+                let (Some(r), Some(c)) = (row.checked_add_signed(-dr), col.checked_add_signed(-dc)) else {
                     continue;
                 };
                 if r >= rect.nrow || c >= rect.ncol {
@@ -235,12 +226,7 @@ fn argsort_desc(a: &[f32]) -> Vec<usize> {
 
 /// Partition layout: `npar` (max partition over the whole rectangle, as smash), active cells grouped
 /// by partition and column-major inside one, and the offsets of each partition (`npar + 1` values).
-pub(crate) fn partitions(
-    nrow: usize,
-    ncol: usize,
-    flwpar: &[u32],
-    active: &[bool],
-) -> (usize, Vec<usize>, Vec<usize>) {
+pub(crate) fn partitions(nrow: usize, ncol: usize, flwpar: &[u32], active: &[bool]) -> (usize, Vec<usize>, Vec<usize>) {
     let npar = flwpar.iter().copied().max().unwrap_or(0) as usize;
     let mut offsets = vec![0usize; npar + 1];
     for f in 0..flwpar.len() {
@@ -272,9 +258,7 @@ mod tests {
 
     /// Raw codes from a picture where 0 means no data.
     fn codes(rows: &[i8]) -> Vec<i8> {
-        rows.iter()
-            .map(|&v| if v == 0 { NODATA } else { v })
-            .collect()
+        rows.iter().map(|&v| if v == 0 { NODATA } else { v }).collect()
     }
 
     #[test]
@@ -285,11 +269,7 @@ mod tests {
         //  3 5 7
         //  3 5 7
         let raw = codes(&[4, 5, 6, 3, 5, 7, 3, 5, 7]);
-        let rect = Rect {
-            nrow: 3,
-            ncol: 3,
-            raw: &raw,
-        };
+        let rect = Rect { nrow: 3, ncol: 3, raw: &raw };
         let ap = accumulate(&rect, 2.0);
         let at = |v: &Vec<f64>, r: usize, c: usize| v[r * 3 + c];
         assert_eq!(at(&ap.flwacc, 0, 1), 2.0);
@@ -315,22 +295,14 @@ mod tests {
     fn loops_are_not_reached() {
         // (0,0) E -> (0,1), (0,1) W -> (0,0): a pit; (1,0) N -> (0,0) adds but the pit never drains.
         let raw = codes(&[3, 7, 1, 0]);
-        let rect = Rect {
-            nrow: 2,
-            ncol: 2,
-            raw: &raw,
-        };
+        let rect = Rect { nrow: 2, ncol: 2, raw: &raw };
         let ap = accumulate(&rect, 1.0);
         assert_eq!(ap.flwacc[0], 2.0);
         assert_eq!(ap.flwpar[0], 2);
         assert!(!ap.done[0] && !ap.done[1] && ap.done[2]);
         // 3-cell loop: (0,0) E, (0,1) SW -> (1,0), (1,0) N -> (0,0)
         let raw = codes(&[3, 6, 1, 0]);
-        let rect = Rect {
-            nrow: 2,
-            ncol: 2,
-            raw: &raw,
-        };
+        let rect = Rect { nrow: 2, ncol: 2, raw: &raw };
         let ap = accumulate(&rect, 1.0);
         assert!(!ap.done[0] && !ap.done[1] && !ap.done[2]);
     }
@@ -340,24 +312,10 @@ mod tests {
         // (0,0) SE -> (1,1) raw 0 (zeroed by smash): smash's |4 - 0| = 4 test drops the inflow.
         let mut raw = codes(&[4, 0, 0, 0]);
         raw[3] = 0;
-        let ap = accumulate(
-            &Rect {
-                nrow: 2,
-                ncol: 2,
-                raw: &raw,
-            },
-            1.0,
-        );
+        let ap = accumulate(&Rect { nrow: 2, ncol: 2, raw: &raw }, 1.0);
         assert_eq!(ap.flwacc[3], 1.0);
         raw[3] = NODATA;
-        let ap = accumulate(
-            &Rect {
-                nrow: 2,
-                ncol: 2,
-                raw: &raw,
-            },
-            1.0,
-        );
+        let ap = accumulate(&Rect { nrow: 2, ncol: 2, raw: &raw }, 1.0);
         assert_eq!(ap.flwacc[3], 2.0);
     }
 
@@ -365,20 +323,12 @@ mod tests {
     fn distances_and_nested_gauges() {
         // 1x4 row flowing east: codes 3 3 3 3 (last leaves). Gauges at col 3 and col 1.
         let raw = codes(&[3, 3, 3, 3]);
-        let rect = Rect {
-            nrow: 1,
-            ncol: 4,
-            raw: &raw,
-        };
+        let rect = Rect { nrow: 1, ncol: 4, raw: &raw };
         let d = flow_distance(&rect, 10.0, 20.0, &[1, 3], &[2.0, 4.0]).unwrap();
         assert_eq!(d, vec![30.0, 20.0, 10.0, 0.0]);
         // diagonal steps use sqrt(dx² + dy²)
         let raw = codes(&[4, 0, 0, 0]);
-        let rect = Rect {
-            nrow: 2,
-            ncol: 2,
-            raw: &raw,
-        };
+        let rect = Rect { nrow: 2, ncol: 2, raw: &raw };
         let d = flow_distance(&rect, 3.0, 4.0, &[3], &[1.0]).unwrap();
         assert_eq!(d, vec![5.0, -99.0, -99.0, 0.0]);
     }

@@ -5,12 +5,12 @@
 //! bytes of the gauge file; anything unreadable or inconsistent is rebuilt, never trusted.
 
 use super::{build_mesh, routing_network};
+use crate::Error;
 use crate::config::{Config, MeshSource};
 use crate::grid::Grid;
 use crate::mesh::{Gauge, Mesh};
-use crate::Error;
 use hydrograd_models::network::RoutingNetwork;
-use safetensors::{serialize_to_file, tensor::TensorView, Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensors, serialize_to_file, tensor::TensorView};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;

@@ -7,7 +7,7 @@
 use crate::io::forcing::Forcing;
 use crate::time::TimeAxis;
 use hydrograd_models::simulation::Kernel;
-use safetensors::{serialize, tensor::TensorView, Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensors, serialize, tensor::TensorView};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -64,8 +64,14 @@ mod tests {
         let n = 3;
         let prcp: Vec<f32> = (0..48 * n).map(|i| if i % 7 == 0 { 1.5 } else { 0.0 }).collect();
         let pet = vec![0.2f32; 48 * n];
-        let mut forcing =
-            Forcing { ntime: 48, ncell: n, prcp: prcp.into(), pet: pet.into(), warnings: vec![], fingerprint: Some("a".into()) };
+        let mut forcing = Forcing {
+            ntime: 48,
+            ncell: n,
+            prcp: prcp.into(),
+            pet: pet.into(),
+            warnings: vec![],
+            fingerprint: Some("a".into()),
+        };
         let first = adjusted_capacity(&forcing, &time, dir.path());
         assert!(cache_path(dir.path(), "a").is_file());
         // a cached value is returned as stored: plant a marker to prove the cache is read

@@ -11,12 +11,12 @@ pub use interception::adjusted_capacity;
 pub use network::routing_network;
 pub use parameters::{Fields, ParameterError};
 
+use crate::Error;
 use crate::config::{Config, MeshSource, Precision};
-use crate::io::cache::{read_atmos_cached, CacheStatus};
+use crate::io::cache::{CacheStatus, read_atmos_cached};
 use crate::io::forcing::Forcing;
 use crate::io::{descriptor::read_descriptors, qobs::read_qobs, raster::read_raster};
-use crate::mesh::{generate_bbox_mesh, generate_mesh, read_gauge_attributes, FlowDirection, Mesh, MeshOptions};
-use crate::Error;
+use crate::mesh::{FlowDirection, Mesh, MeshOptions, generate_bbox_mesh, generate_mesh, read_gauge_attributes};
 use hydrograd_models::network::RoutingNetwork;
 use hydrograd_models::simulation::{self, Batch, Kernel, RunOptions, Setup};
 use rayon::prelude::*;
@@ -106,7 +106,12 @@ pub fn simulate(config: &Config, inputs: &Inputs) -> Result<Simulation, Error> {
 ///
 /// # Returns
 /// Discharge at the gauges [m³/s] `[S, T, G]` and the final states `[K, S, N]`.
-pub fn simulate_batch(config: &Config, inputs: &Inputs, sets: &[Fields], states: &Fields) -> Result<(Vec<f32>, Vec<f64>), Error> {
+pub fn simulate_batch(
+    config: &Config,
+    inputs: &Inputs,
+    sets: &[Fields],
+    states: &Fields,
+) -> Result<(Vec<f32>, Vec<f64>), Error> {
     match config.precision {
         Precision::F32 => run_as::<f32>(config, inputs, sets, states),
         Precision::F64 => run_as::<f64>(config, inputs, sets, states),
@@ -130,11 +135,17 @@ impl Precise for f64 {
     }
 }
 
-fn run_as<T: Precise>(config: &Config, inputs: &Inputs, sets: &[Fields], states: &Fields) -> Result<(Vec<f32>, Vec<f64>), Error> {
+fn run_as<T: Precise>(
+    config: &Config,
+    inputs: &Inputs,
+    sets: &[Fields],
+    states: &Fields,
+) -> Result<(Vec<f32>, Vec<f64>), Error> {
     let (n, s) = (inputs.mesh.nac(), sets.len());
     let (prcp, pet) = (T::from_f32s(&inputs.forcing.prcp), T::from_f32s(&inputs.forcing.pet));
     let outlets = gauge_cells(&inputs.mesh);
-    let setup = Setup { structure: config.structure, network: &inputs.network, dt: config.time.dt as f64, outlets: &outlets };
+    let setup =
+        Setup { structure: config.structure, network: &inputs.network, dt: config.time.dt as f64, outlets: &outlets };
     let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
     // [P, N] per set → [P, S, N]; states [K, N] → [K, S, N]
     let interleave = |fields: &[&[f64]], k: usize| -> Vec<T> {

@@ -24,7 +24,10 @@ pub enum ParameterError {
     UnknownName { path: PathBuf, name: String, expected: String },
     #[error("{}: tensor '{name}' has shape {shape:?} and dtype {dtype}, expected [{nrow}, {ncol}] F32 or F64 (the mesh)", path.display())]
     Shape { path: PathBuf, name: String, shape: Vec<usize>, dtype: String, nrow: usize, ncol: usize },
-    #[error("{name} = {value} at cell (row {row}, col {col}) is outside its feasible domain {feasible:?}{}", source_hint(from))]
+    #[error(
+        "{name} = {value} at cell (row {row}, col {col}) is outside its feasible domain {feasible:?}{}",
+        source_hint(from)
+    )]
     Infeasible { name: String, value: f64, row: usize, col: usize, feasible: (f64, f64), from: Option<PathBuf> },
 }
 

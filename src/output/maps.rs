@@ -2,7 +2,7 @@
 //! active cells, with string metadata (config hash, version, structure).
 
 use super::OutputError;
-use safetensors::{serialize_to_file, tensor::TensorView, Dtype};
+use safetensors::{Dtype, serialize_to_file, tensor::TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 

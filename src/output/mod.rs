@@ -6,7 +6,7 @@ mod maps;
 mod run;
 mod series;
 
-pub use maps::{write_maps, MapSet};
+pub use maps::{MapSet, write_maps};
 pub use run::write_run;
 pub use series::write_series;
 

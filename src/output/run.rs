@@ -1,6 +1,6 @@
 //! The files of `hydrograd run`.
 
-use super::{write_maps, write_series, OutputError, Staging};
+use super::{OutputError, Staging, write_maps, write_series};
 use crate::config::Config;
 use crate::model::{Inputs, Simulation};
 use std::path::{Path, PathBuf};

@@ -10,15 +10,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Writes `values` (`[T, G]` time-major, m³/s) with one column per name of `columns` (`[G]`).
-pub fn write_series(path: &Path, times: &[NaiveDateTime], columns: &[String], values: &[f32]) -> Result<(), OutputError> {
+pub fn write_series(
+    path: &Path,
+    times: &[NaiveDateTime],
+    columns: &[String],
+    values: &[f32],
+) -> Result<(), OutputError> {
     let (nt, g) = (times.len(), columns.len());
     assert_eq!(values.len(), nt * g, "values must be [T, G]");
     let encode = |message: String| OutputError::Encode { path: path.to_path_buf(), message };
     let mut fields = vec![Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, None), false)];
     fields.extend(columns.iter().map(|c| Field::new(c, DataType::Float32, true)));
     let schema = Arc::new(Schema::new(fields));
-    let mut arrays: Vec<ArrayRef> =
-        vec![Arc::new(TimestampMillisecondArray::from_iter_values(times.iter().map(|t| t.and_utc().timestamp_millis())))];
+    let mut arrays: Vec<ArrayRef> = vec![Arc::new(TimestampMillisecondArray::from_iter_values(
+        times.iter().map(|t| t.and_utc().timestamp_millis()),
+    ))];
     for j in 0..g {
         arrays.push(Arc::new(Float32Array::from_iter_values((0..nt).map(|t| values[t * g + j]))));
     }
@@ -45,7 +51,8 @@ mod tests {
         let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
         let meta = reader.metadata();
         assert_eq!(meta.file_metadata().num_rows(), 2);
-        let names: Vec<_> = meta.file_metadata().schema_descr().columns().iter().map(|c| c.name().to_string()).collect();
+        let names: Vec<_> =
+            meta.file_metadata().schema_descr().columns().iter().map(|c| c.name().to_string()).collect();
         assert_eq!(names, ["time", "A", "B"]);
     }
 }

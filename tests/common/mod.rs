@@ -23,11 +23,7 @@ pub fn golden_dir() -> PathBuf {
 /// The folder of one golden case.
 pub fn case(name: &str) -> PathBuf {
     let dir = golden_dir().join(name);
-    assert!(
-        dir.join("config.toml").is_file(),
-        "golden case {} is missing; rerun bash tests/run_all.sh",
-        dir.display()
-    );
+    assert!(dir.join("config.toml").is_file(), "golden case {} is missing; rerun bash tests/run_all.sh", dir.display());
     dir
 }
 
@@ -49,30 +45,17 @@ impl Golden {
             .into_iter()
             .map(|(name, v)| {
                 let data: Vec<f64> = match v.dtype() {
-                    Dtype::F32 => v
-                        .data()
-                        .chunks_exact(4)
-                        .map(|b| f32::from_le_bytes(b.try_into().unwrap()) as f64)
-                        .collect(),
-                    Dtype::F64 => v
-                        .data()
-                        .chunks_exact(8)
-                        .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
-                        .collect(),
-                    Dtype::I32 => v
-                        .data()
-                        .chunks_exact(4)
-                        .map(|b| i32::from_le_bytes(b.try_into().unwrap()) as f64)
-                        .collect(),
-                    Dtype::I64 => v
-                        .data()
-                        .chunks_exact(8)
-                        .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f64)
-                        .collect(),
-                    other => panic!(
-                        "{}: tensor {name} has unsupported dtype {other:?}",
-                        path.display()
-                    ),
+                    Dtype::F32 => {
+                        v.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap()) as f64).collect()
+                    }
+                    Dtype::F64 => v.data().chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect(),
+                    Dtype::I32 => {
+                        v.data().chunks_exact(4).map(|b| i32::from_le_bytes(b.try_into().unwrap()) as f64).collect()
+                    }
+                    Dtype::I64 => {
+                        v.data().chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f64).collect()
+                    }
+                    other => panic!("{}: tensor {name} has unsupported dtype {other:?}", path.display()),
                 };
                 (name, (v.shape().to_vec(), data))
             })
@@ -81,11 +64,7 @@ impl Golden {
     }
 
     pub fn get(&self, name: &str) -> &[f64] {
-        &self
-            .tensors
-            .get(name)
-            .unwrap_or_else(|| panic!("golden tensor {name} missing"))
-            .1
+        &self.tensors.get(name).unwrap_or_else(|| panic!("golden tensor {name} missing")).1
     }
 
     pub fn shape(&self, name: &str) -> &[usize] {
@@ -93,8 +72,6 @@ impl Golden {
     }
 
     pub fn meta(&self, key: &str) -> &str {
-        self.metadata
-            .get(key)
-            .unwrap_or_else(|| panic!("golden metadata {key} missing"))
+        self.metadata.get(key).unwrap_or_else(|| panic!("golden metadata {key} missing"))
     }
 }

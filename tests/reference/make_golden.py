@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the golden reference files of docs/.golden-contract.md by running the installed smash.
+"""Write the golden reference files of docs/reference-tests.md by running the installed smash.
 
 Usage: make_golden.py [--out DIR] [--cases cance,lez,...] [--force]
 

@@ -7,8 +7,8 @@
 //! skipped; `ci = argmin_c |SD(c) − DC|`, the first minimum.
 
 use super::interception::interception;
-use crate::lanes::{Lane, Pack};
 use crate::Real;
+use crate::lanes::{Lane, Pack};
 use rayon::prelude::*;
 
 /// Number of capacity candidates (0.1 … 2.9).
@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(ci[0].to_bits(), 0.900_000_04f32.to_bits());
         let c = candidates::<f32>();
         assert_eq!(c.0[13], 1.4f32, "1.4 rounds from f64, not through f32 steps");
-        assert_eq!(c.0[28].to_bits(), 2.9000001f32.to_bits());
+        assert_eq!(c.0[28].to_bits(), 2.9_f32.to_bits());
     }
 
     #[test]

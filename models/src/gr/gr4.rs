@@ -1,9 +1,9 @@
 //! The gr4 structure: interception → production → exchange → transfer (spec §1.2, `gr4_time_step`).
 
 use super::{exchange::exchange, interception::interception, production::production, transfer::transfer_n5};
+use crate::Real;
 use crate::lanes::Lane;
 use crate::registry::{DefaultValue, VarInfo};
-use crate::Real;
 
 /// gr4 parameters, in smash's order: `ci, cp, ct, kexc`.
 pub const PARAMETERS: &[VarInfo] = &[

@@ -1,7 +1,7 @@
 //! GR production store with percolation (spec §1.2, `gr_production`).
 
-use crate::lanes::Lane;
 use crate::Real;
+use crate::lanes::Lane;
 
 /// Percolation constant `beta = (9/4)·(86400/dt)^(1/4)` for a step of `dt` seconds (spec §1.1).
 pub fn percolation_beta<T: Real>(dt: T) -> T {

@@ -1,7 +1,7 @@
 //! GR transfer store with exponent `n = 5` (spec §1.2, `gr_transfer`), as gr4 uses it.
 
-use crate::lanes::Lane;
 use crate::Real;
+use crate::lanes::Lane;
 
 /// Routes `pr_in` [mm/dt] through the transfer store of capacity `ct` [mm], updating the normalised
 /// level `ht`; returns the outflow `q` [mm/dt].

@@ -3,8 +3,8 @@
 //! `Q_x^t = [d1·w(Q_up^t) + d2·w(Q_x^{t−1}) + d1·(w(qt_x^{t−1}) + w(qt_x^t))/2] / (d1 + d2)`.
 
 use super::positive;
-use crate::registry::{DefaultValue, VarInfo};
 use crate::Real;
+use crate::registry::{DefaultValue, VarInfo};
 
 pub const PARAMETERS: &[VarInfo] = &[
     positive("akw", "-", "kinematic wave alpha", DefaultValue::Fixed(5.0), (1e-3, 50.0)),

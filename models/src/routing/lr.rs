@@ -5,17 +5,12 @@
 //! `Q = qt + (hlr* − hlr)·1e-3·A_up/dt`, with `A_up = flwacc − dx·dy` the upstream area [m²].
 
 use super::positive;
-use crate::registry::{DefaultValue, VarInfo};
-use crate::lanes::Lane;
 use crate::Real;
+use crate::lanes::Lane;
+use crate::registry::{DefaultValue, VarInfo};
 
-pub const PARAMETERS: &[VarInfo] = &[positive(
-    "llr",
-    "min",
-    "linear routing reservoir time constant",
-    DefaultValue::PerHour(5.0),
-    (1e-6, 1000.0),
-)];
+pub const PARAMETERS: &[VarInfo] =
+    &[positive("llr", "min", "linear routing reservoir time constant", DefaultValue::PerHour(5.0), (1e-6, 1000.0))];
 
 pub const STATES: &[VarInfo] = &[positive(
     "hlr",

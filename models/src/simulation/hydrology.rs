@@ -1,11 +1,11 @@
 //! The per-cell hydrology over a chunk of steps, for one pack of cells, with run-time dispatch to the
 //! widest instruction set the CPU has.
 
+use super::prefetch;
+use crate::Real;
 use crate::gr::{ci_adjust, production::percolation_beta};
 use crate::lanes::{Lane, Pack};
 use crate::structure::{Gr4, HydrologyStep};
-use super::prefetch;
-use crate::Real;
 
 /// Maximum number of parameters or states of a hydrological module.
 pub(crate) const MAX_VARS: usize = 8;
@@ -134,7 +134,9 @@ macro_rules! dispatch {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$ci_avx2` is compiled for.
-                    return ci_adjust::adjust_with(prcp, pet, day, n, |p, e, d, n, x| unsafe { $ci_avx2(p, e, d, n, x) });
+                    return ci_adjust::adjust_with(prcp, pet, day, n, |p, e, d, n, x| unsafe {
+                        $ci_avx2(p, e, d, n, x)
+                    });
                 }
                 ci_adjust::adjust_interception_capacity(prcp, pet, day, n)
             }

@@ -10,13 +10,13 @@ mod routing;
 
 pub use hydrology::{HydrologyJob, Kernel};
 
-use crate::network::{NetworkError, RoutingNetwork};
-use crate::routing::{kw::KwMemory, RoutingModule};
-use crate::structure::Structure;
 use crate::Real;
+use crate::network::{NetworkError, RoutingNetwork};
+use crate::routing::{RoutingModule, kw::KwMemory};
+use crate::structure::Structure;
 use hydrology::MAX_VARS;
 use rayon::prelude::*;
-use routing::{route_chunk, RoutingState};
+use routing::{RoutingState, route_chunk};
 
 /// Forcing shared by every parameter set.
 #[derive(Debug, Clone, Copy)]
@@ -68,10 +68,17 @@ impl Default for RunOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SimulationError {
     /// An array does not have the size the setup implies.
-    Size { what: &'static str, expected: usize, got: usize },
+    Size {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     Network(NetworkError),
     /// An outlet index is not a cell.
-    Outlet { index: usize, ncell: usize },
+    Outlet {
+        index: usize,
+        ncell: usize,
+    },
 }
 
 impl core::fmt::Display for SimulationError {
@@ -79,7 +86,9 @@ impl core::fmt::Display for SimulationError {
         match self {
             SimulationError::Size { what, expected, got } => write!(f, "{what} has {got} values, expected {expected}"),
             SimulationError::Network(e) => write!(f, "inconsistent routing network: {e}"),
-            SimulationError::Outlet { index, ncell } => write!(f, "outlet cell {index} is not one of the {ncell} cells"),
+            SimulationError::Outlet { index, ncell } => {
+                write!(f, "outlet cell {index} is not one of the {ncell} cells")
+            }
         }
     }
 }
@@ -231,7 +240,7 @@ fn routing_memory<T: Real>(module: RoutingModule, states: &[T], sn: usize) -> (V
 pub(crate) fn prefetch<T>(values: &[T], start: usize, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         let end = (start + len).min(values.len());
         let line = 64 / core::mem::size_of::<T>().max(1);
         let mut i = start;

@@ -1,11 +1,11 @@
 //! The routing sweep over a chunk: partition by partition, cells of a partition in parallel.
 
+use super::prefetch;
+use crate::Real;
 use crate::lanes::{Lane, Pack};
 use crate::network::RoutingNetwork;
-use crate::routing::{kw, kw::KwMemory, lag0, lr, RoutingModule};
-use crate::Real;
+use crate::routing::{RoutingModule, kw, kw::KwMemory, lag0, lr};
 use rayon::prelude::*;
-use super::prefetch;
 
 /// Routing parameters and memory of one parameter set, per cell `[N]`.
 pub(crate) enum RoutingState<'a, T> {
@@ -50,7 +50,8 @@ pub(crate) fn route_chunk<T: Real>(
         match &mut state {
             RoutingState::Lag0 => {
                 let it = current.par_chunks_mut(tc).with_min_len(if parallel { 64 } else { usize::MAX });
-                it.enumerate().for_each_init(|| vec![T::ZERO; tc], |qup, (i, s)| route_cell(i, s, qup, CellState::Lag0));
+                it.enumerate()
+                    .for_each_init(|| vec![T::ZERO; tc], |qup, (i, s)| route_cell(i, s, qup, CellState::Lag0));
             }
             RoutingState::Lr { llr, hlr } => {
                 // groups of LR_LANES cells routed together, one cell per lane
@@ -69,7 +70,15 @@ pub(crate) fn route_chunk<T: Real>(
                         for l in 0..hlr.len() {
                             upstream_sum(network, done, start + first + l, tc, &mut qup[l * tc..(l + 1) * tc]);
                         }
-                        route_lr_group(series, qup, hlr, &llr[first..first + hlr.len()], dt, &network.upstream_area[start + first..], tc);
+                        route_lr_group(
+                            series,
+                            qup,
+                            hlr,
+                            &llr[first..first + hlr.len()],
+                            dt,
+                            &network.upstream_area[start + first..],
+                            tc,
+                        );
                     },
                 );
             }
@@ -78,9 +87,7 @@ pub(crate) fn route_chunk<T: Real>(
                 let it = current.par_chunks_mut(tc).zip(memory[start..end].par_iter_mut());
                 it.with_min_len(if parallel { 64 } else { usize::MAX }).enumerate().for_each_init(
                     || vec![T::ZERO; tc],
-                    |qup, (i, (s, memory))| {
-                        route_cell(i, s, qup, CellState::Kw { akw: akw[i], bkw: bkw[i], memory })
-                    },
+                    |qup, (i, (s, memory))| route_cell(i, s, qup, CellState::Kw { akw: akw[i], bkw: bkw[i], memory }),
                 );
             }
         }
@@ -103,7 +110,15 @@ fn upstream_sum<T: Real>(network: &RoutingNetwork, done: &[T], cell: usize, tc: 
 /// Routes up to [`LR_LANES`] cells through their linear reservoirs, one cell per lane.
 /// `series`: `[w, tc]` runoff in, discharge out; `scratch`: `2 · LR_LANES · tc` values, the first half
 /// holding the inflow `qup` `[LR_LANES, tc]`; `hlr`, `llr`: `[w]`.
-fn route_lr_group<T: Real>(series: &mut [T], scratch: &mut [T], hlr: &mut [T], llr: &[T], dt: T, a_up: &[f64], tc: usize) {
+fn route_lr_group<T: Real>(
+    series: &mut [T],
+    scratch: &mut [T],
+    hlr: &mut [T],
+    llr: &[T],
+    dt: T,
+    a_up: &[f64],
+    tc: usize,
+) {
     type V<T> = Pack<T, LR_LANES>;
     let w = hlr.len();
     // qup as filled by the caller, and the runoff time-major `[tc, LR_LANES]` (padding lanes are discarded)

@@ -1,4 +1,5 @@
 //! The batched, chunked, packed driver against a plain time-outer loop in smash's order.
+#![allow(clippy::needless_range_loop)] // the reference loops index several arrays, as in smash
 
 use super::*;
 use crate::gr::{gr4, production::percolation_beta};

@@ -5,7 +5,7 @@ use std::path::Path;
 use tiff::encoder::colortype::{Gray16, Gray32Float, Gray64Float};
 
 use super::*;
-use crate::io::test_tiff::{write, Geo};
+use crate::io::test_tiff::{Geo, write};
 use crate::time::parse_datetime;
 
 const GRID: Grid = Grid { xmin: 0.0, ymax: 2000.0, dx: 1000.0, dy: 1000.0, nrow: 2, ncol: 2 };
@@ -104,10 +104,17 @@ fn daily_dated_pet_and_grid_errors() {
     write::<Gray32Float>(&p.join("201208040000_PT.tif"), &Geo::area(0.0, 2000.0, 500.0), 4, 4, &[0.0; 16]);
     write::<Gray32Float>(&e.join("201208040000_ETP.tif"), &geo, 2, 2, &[0.0; 4]);
     let err = read_atmos(&spec, &axis("2012-08-01", 86_400, 3), &GRID, &[1]).unwrap_err();
-    assert!(matches!(err, IoError::ResolutionMismatch { .. }) && err.to_string().contains("201208040000_PT.tif"), "{err}");
+    assert!(
+        matches!(err, IoError::ResolutionMismatch { .. }) && err.to_string().contains("201208040000_PT.tif"),
+        "{err}"
+    );
 
     // A missing folder names the key; a cell outside the grid is refused.
-    let err = read_atmos(&AtmosSpec::new(root.path().join("nope"), &e), &axis("2012-08-01", 86_400, 2), &GRID, &[1]).unwrap_err();
+    let err = read_atmos(&AtmosSpec::new(root.path().join("nope"), &e), &axis("2012-08-01", 86_400, 2), &GRID, &[1])
+        .unwrap_err();
     assert!(matches!(err, IoError::MissingDirectory { .. }) && err.to_string().contains("prcp_directory"), "{err}");
-    assert!(matches!(read_atmos(&spec, &axis("2012-08-01", 86_400, 2), &GRID, &[4]), Err(IoError::InvalidArgument { .. })));
+    assert!(matches!(
+        read_atmos(&spec, &axis("2012-08-01", 86_400, 2), &GRID, &[4]),
+        Err(IoError::InvalidArgument { .. })
+    ));
 }

@@ -1,7 +1,7 @@
 //! Synthetic forcing: hourly rainfall from moving storm cells, and daily-interannual PET.
 
-use super::rng::Rng;
 use super::Grid;
+use super::rng::Rng;
 
 /// A rain cell moving in a straight line; positions are in grid units (rows grow southward).
 pub struct Storm {
@@ -106,6 +106,6 @@ pub fn daily_pet(grid: &Grid, j: usize, rng: &mut Rng) -> Vec<f32> {
 
 /// Share of the daily PET in each hour ending at `h`:00 (smash's hourly ratio, spec §8).
 pub const PET_HOURLY_RATIO: [f64; 24] = [
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.035, 0.062, 0.079, 0.097, 0.11, 0.117, 0.117, 0.11, 0.097, 0.079,
-    0.062, 0.035, 0.0, 0.0, 0.0, 0.0, 0.0,
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.035, 0.062, 0.079, 0.097, 0.11, 0.117, 0.117, 0.11, 0.097, 0.079, 0.062,
+    0.035, 0.0, 0.0, 0.0, 0.0, 0.0,
 ];

@@ -10,7 +10,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::Path;
 
-use tiff::encoder::colortype::{ColorType, Gray16, Gray32Float, Gray8};
+use tiff::encoder::colortype::{ColorType, Gray8, Gray16, Gray32Float};
 use tiff::encoder::{Compression, TiffEncoder, TiffValue};
 use tiff::tags::Tag;
 
@@ -49,8 +49,7 @@ where
     let mut image = encoder.new_image::<C>(grid.ncol as u32, grid.nrow as u32).map_err(tiff_err)?;
     let dir = image.encoder();
     dir.write_tag(Tag::ModelPixelScaleTag, &[grid.dx, grid.dx, 0.0][..]).map_err(tiff_err)?;
-    dir.write_tag(Tag::ModelTiepointTag, &[0.0, 0.0, 0.0, grid.xmin, grid.ymax, 0.0][..])
-        .map_err(tiff_err)?;
+    dir.write_tag(Tag::ModelTiepointTag, &[0.0, 0.0, 0.0, grid.xmin, grid.ymax, 0.0][..]).map_err(tiff_err)?;
     dir.write_tag(Tag::GeoKeyDirectoryTag, &GEO_KEYS[..]).map_err(tiff_err)?;
     dir.write_tag(Tag::GdalNodata, nodata).map_err(tiff_err)?;
     image.write_data(data).map_err(tiff_err)

@@ -217,7 +217,7 @@ impl Stamp {
                 s.hour = 0;
                 s.day += 1;
             }
-            let leap = s.year % 4 == 0 && (s.year % 100 != 0 || s.year % 400 == 0);
+            let leap = s.year.is_multiple_of(4) && (!s.year.is_multiple_of(100) || s.year.is_multiple_of(400));
             let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][s.month as usize - 1];
             if s.day > days {
                 (s.day, s.month) = (1, s.month + 1);

@@ -4,8 +4,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::rng::Rng;
 use super::Grid;
+use super::rng::Rng;
 
 /// `(drow, dcol)` of the cell that D8 code `fd` drains to, at index `fd − 1` (1 = N, 2 = NE, 3 = E,
 /// …, 8 = NW; rows grow southward), as in smash.
@@ -67,9 +67,8 @@ pub struct Terrain {
 pub fn build(grid: &Grid, seed: u64) -> Terrain {
     let (nrow, ncol) = (grid.nrow, grid.ncol);
     let mut rng = Rng::new(seed);
-    let mask: Vec<bool> = (0..nrow * ncol)
-        .map(|i| OUTLINE[i / ncol].is_some_and(|(a, b)| (a..=b).contains(&(i % ncol))))
-        .collect();
+    let mask: Vec<bool> =
+        (0..nrow * ncol).map(|i| OUTLINE[i / ncol].is_some_and(|(a, b)| (a..=b).contains(&(i % ncol)))).collect();
     // Elevation: 45 m/km up the valleys (northward), 70 m/km up the valley sides, a few metres of noise.
     let dem: Vec<f64> = (0..nrow * ncol)
         .map(|i| {
@@ -198,7 +197,8 @@ fn slope_degrees(grid: &Grid, dem: &[f64], rng: &mut Rng) -> Vec<f32> {
     (0..nrow * ncol)
         .map(|i| {
             let (r, c) = (i / ncol, i % ncol);
-            let (r0, r1, c0, c1) = (r.saturating_sub(1), (r + 1).min(nrow - 1), c.saturating_sub(1), (c + 1).min(ncol - 1));
+            let (r0, r1, c0, c1) =
+                (r.saturating_sub(1), (r + 1).min(nrow - 1), c.saturating_sub(1), (c + 1).min(ncol - 1));
             let gy = (z(r1, c) - z(r0, c)) / ((r1 - r0) as f64 * grid.dx);
             let gx = (z(r, c1) - z(r, c0)) / ((c1 - c0) as f64 * grid.dx);
             let s = 3.0 * (gx * gx + gy * gy).sqrt() * rng.range(0.8, 1.25);
