@@ -119,6 +119,16 @@ def bench_mfr(n_samples: int, repeats: int) -> dict:
 
 
 def main() -> int:
+    # smash prints progress ("</> ...") on stdout: keep stdout for the JSON result alone
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        return run(real_stdout)
+    finally:
+        sys.stdout = real_stdout
+
+
+def run(out) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
     ap.add_argument("--repeats", type=int, default=10, help="repeats for cance (best is reported)")
@@ -149,7 +159,7 @@ def main() -> int:
             r = bench_forward("france", args.france_repeats)
         log(f"{c}: {r['seconds']:.4f} s, {r['cell_steps_per_s']:.4g} cell-steps/s (build {r['model_build_s']} s)")
         result["cases"][c] = r
-    print(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1), file=out)
     return 0
 
 

@@ -184,3 +184,45 @@ fn unknown_parameter_is_named() {
     .unwrap();
     case.fails_with(&["[parameters] cpp", "ci, cp, ct, kexc, llr"]);
 }
+
+/// Reads one F32 `[nrow, ncol]` tensor of a safetensors output.
+fn read_map(path: &Path, name: &str) -> (Vec<usize>, Vec<f32>) {
+    let bytes = fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let t = st.tensor(name).unwrap();
+    (t.shape().to_vec(), t.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect())
+}
+
+#[test]
+fn outputs_feed_back_as_parameter_and_state_files() {
+    let case = Case::new();
+    assert!(case.run().0);
+    fs::rename(case.path("out"), case.path("first")).unwrap();
+    // the written maps as inputs, plus a uniform override applied after the file
+    let config = fs::read_to_string(case.path("demo.toml")).unwrap()
+        + "\n[parameters]\nfile = \"first/parameters.safetensors\"\ncp = 321.0\n[initial_states]\nfile = \"first/final_states.safetensors\"\n";
+    fs::write(case.path("demo.toml"), config).unwrap();
+    let (ok, stderr) = case.run();
+    assert!(ok, "{stderr}");
+    let (shape, ci_first) = read_map(&case.path("first/parameters.safetensors"), "ci");
+    let (_, ci_second) = read_map(&case.path("out/parameters.safetensors"), "ci");
+    assert_eq!(shape, [19, 18], "the demo mesh rectangle");
+    assert_eq!(ci_first.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), ci_second.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    let (_, cp) = read_map(&case.path("out/parameters.safetensors"), "cp");
+    assert!(cp.iter().filter(|v| !v.is_nan()).all(|&v| v == 321.0));
+    assert_eq!(cp.iter().filter(|v| !v.is_nan()).count(), 219, "active cells");
+    // starting from the first run's final states changes the simulation
+    let (_, hp_first) = read_map(&case.path("first/final_states.safetensors"), "hp");
+    let (_, hp_second) = read_map(&case.path("out/final_states.safetensors"), "hp");
+    assert_ne!(hp_first, hp_second);
+}
+
+#[test]
+fn parameter_file_on_another_grid_is_named() {
+    let case = Case::new();
+    let bytes: Vec<u8> = [200.0f32; 6].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2, 3], &bytes).unwrap();
+    safetensors::serialize_to_file([("cp", view)], None, &case.path("bad.safetensors")).unwrap();
+    fs::write(case.path("demo.toml"), fs::read_to_string(case.path("demo.toml")).unwrap() + "\n[parameters]\nfile = \"bad.safetensors\"\n").unwrap();
+    case.fails_with(&["bad.safetensors", "cp", "[2, 3]", "[19, 18]"]);
+}

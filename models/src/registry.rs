@@ -35,13 +35,32 @@ pub struct VarInfo {
 }
 
 impl VarInfo {
-    /// Whether `v` lies in the open feasible domain.
+    /// Whether `v` is feasible: finite and inside the open domain widened by smash's tolerance
+    /// `F_PRECISION = 1e-5` (smash rejects `v + 1e-5 ≤ low` or `v − 1e-5 ≥ high`), so that an emptied
+    /// store (`hi = 0`) is a valid initial state.
     pub fn is_feasible(&self, v: f64) -> bool {
-        v.is_finite() && v > self.feasible.0 && v < self.feasible.1
+        v.is_finite() && v + F_PRECISION > self.feasible.0 && v - F_PRECISION < self.feasible.1
     }
 }
+
+/// smash's tolerance on feasible domains.
+pub const F_PRECISION: f64 = 1e-5;
 
 /// Looks a variable up by name.
 pub fn find<'a>(vars: &'a [VarInfo], name: &str) -> Option<&'a VarInfo> {
     vars.iter().find(|v| v.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feasibility_uses_smash_tolerance() {
+        let hi = crate::gr::gr4::STATES[0];
+        assert!(hi.is_feasible(0.0) && hi.is_feasible(1.0) && hi.is_feasible(0.5));
+        assert!(!hi.is_feasible(-1e-5) && !hi.is_feasible(1.00001) && !hi.is_feasible(f64::NAN));
+        let kexc = crate::gr::gr4::PARAMETERS[3];
+        assert!(kexc.is_feasible(-1e6) && !kexc.is_feasible(f64::INFINITY));
+    }
 }
