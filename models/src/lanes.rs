@@ -29,6 +29,8 @@ pub trait Lane:
     fn max(self, o: Self) -> Self;
     fn sqrt(self) -> Self;
     fn tanh(self) -> Self;
+    /// `(n, d)` with `tanh(self) = n / d` (see [`Real::tanh_ratio`]).
+    fn tanh_ratio(self) -> (Self, Self);
     fn lt(self, o: Self) -> Self::Mask;
     fn gt(self, o: Self) -> Self::Mask;
     fn or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
@@ -74,6 +76,10 @@ impl<T: Real> Lane for T {
     #[inline(always)]
     fn tanh(self) -> Self {
         Real::tanh(self)
+    }
+    #[inline(always)]
+    fn tanh_ratio(self) -> (Self, Self) {
+        Real::tanh_ratio(self)
     }
     #[inline(always)]
     fn lt(self, o: Self) -> bool {
@@ -191,6 +197,14 @@ impl<T: Real, const L: usize> Lane for Pack<T, L> {
         self.map(Real::tanh)
     }
     #[inline(always)]
+    fn tanh_ratio(self) -> (Self, Self) {
+        let (mut n, mut d) = (self.0, self.0);
+        for i in 0..L {
+            (n[i], d[i]) = Real::tanh_ratio(self.0[i]);
+        }
+        (Pack(n), Pack(d))
+    }
+    #[inline(always)]
     fn lt(self, o: Self) -> [bool; L] {
         self.mask(o, |a, b| a < b)
     }
@@ -227,6 +241,13 @@ impl<T: Real, const L: usize> Lane for Pack<T, L> {
 /// Maximum error against libm is a few ulp over the whole range (tested below).
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
+    let (p, q) = tanh_ratio_f32(x);
+    p / q
+}
+
+/// The numerator and denominator of [`tanh_f32`], for callers that fold the division into their own.
+#[inline(always)]
+pub fn tanh_ratio_f32(x: f32) -> (f32, f32) {
     const CLAMP: f32 = 7.905_311;
     const A1: f32 = 4.893_524_6e-3;
     const A3: f32 = 6.372_619_3e-4;
@@ -243,7 +264,7 @@ pub fn tanh_f32(x: f32) -> f32 {
     let x2 = x * x;
     let p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x;
     let q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0;
-    p / q
+    (p, q)
 }
 
 #[cfg(test)]

@@ -42,10 +42,13 @@ pub trait Real:
     /// `tanh(x)`; for `f32` a rational approximation that vectorises (max error about 2 ulp, see
     /// [`crate::lanes::tanh_f32`]), for `f64` the libm function.
     fn tanh(self) -> Self;
+    /// `(n, d)` with `tanh(x) = n / d`, so that a formula dividing by an expression of `tanh` can fold
+    /// the two divisions into one: for `f32` the two polynomials of [`Real::tanh`], for `f64` `(tanh, 1)`.
+    fn tanh_ratio(self) -> (Self, Self);
 }
 
 macro_rules! impl_real {
-    ($t:ty, $name:literal, $tanh:expr) => {
+    ($t:ty, $name:literal, $tanh:expr, $ratio:expr) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -94,9 +97,13 @@ macro_rules! impl_real {
             fn tanh(self) -> Self {
                 $tanh(self)
             }
+            #[inline(always)]
+            fn tanh_ratio(self) -> (Self, Self) {
+                $ratio(self)
+            }
         }
     };
 }
 
-impl_real!(f32, "f32", crate::lanes::tanh_f32);
-impl_real!(f64, "f64", f64::tanh);
+impl_real!(f32, "f32", crate::lanes::tanh_f32, crate::lanes::tanh_ratio_f32);
+impl_real!(f64, "f64", f64::tanh, |x: f64| (x.tanh(), 1.0));

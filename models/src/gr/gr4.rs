@@ -1,6 +1,6 @@
 //! The gr4 structure: interception → production → exchange → transfer (spec §1.2, `gr4_time_step`).
 
-use super::{exchange::exchange, interception::interception, production::production, transfer::transfer_n5};
+use super::{exchange::exchange, interception::interception_scaled, production::production, transfer::transfer_n5};
 use crate::Real;
 use crate::lanes::Lane;
 use crate::registry::{DefaultValue, VarInfo};
@@ -73,7 +73,8 @@ pub fn step<V: Lane>(p: V, e: V, params: &[V], states: &mut [V], beta: V) -> V {
     let missing = V::or(missing_p, e.lt(zero));
 
     let mut hi = hi0;
-    let int = interception(p, e, ci, &mut hi);
+    let inv_ci = V::splat(V::Scalar::ONE) / ci; // hoisted out of the time loop by the compiler
+    let int = interception_scaled(p, e, ci, |x| x * inv_ci, &mut hi);
     let mut hp = hp0;
     let prod = production(int.pn, int.en, cp, beta, &mut hp);
     let l = exchange(kexc, ht0);

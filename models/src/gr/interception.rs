@@ -18,15 +18,23 @@ pub struct Interception<V> {
 ///
 /// `ei = min(E, P + hi·ci)`, `pn = max(0, P − ci(1 − hi) − ei)`, `en = E − ei`,
 /// `hi ← hi + (P − ei − pn)/ci`.
+///
+/// The division by `ci` is exact here: the interception-capacity adjustment must pick smash's candidate
+/// bit for bit. Time loops use [`interception_scaled`] with `1/ci` hoisted.
 #[inline(always)]
 pub fn interception<V: Lane>(p: V, e: V, ci: V, hi: &mut V) -> Interception<V> {
+    interception_scaled(p, e, ci, |x| x / ci, hi)
+}
+
+/// [`interception`] with the division by `ci` given as `per_ci` (e.g. a product by a hoisted `1/ci`).
+#[inline(always)]
+pub fn interception_scaled<V: Lane>(p: V, e: V, ci: V, per_ci: impl Fn(V) -> V, hi: &mut V) -> Interception<V> {
     let zero = V::splat(crate::Real::ZERO);
     let one = V::splat(crate::Real::ONE);
     let ei = e.min(p + *hi * ci);
     let pn = (p - ci * (one - *hi) - ei).max(zero);
     let en = e - ei;
-    // a true division: the interception-capacity adjustment must pick smash's candidate bit for bit
-    *hi = *hi + (p - ei - pn) / ci;
+    *hi = *hi + per_ci(p - ei - pn);
     Interception { ei, pn, en }
 }
 

@@ -29,14 +29,15 @@ pub fn production<V: Lane>(pn: V, en: V, cp: V, beta: V, hp: &mut V) -> Producti
     let zero = V::splat(V::Scalar::ZERO);
     let one = V::splat(V::Scalar::ONE);
     let two = V::splat(V::Scalar::from_f64(2.0));
-    // divisions by the per-cell constants cp and beta become products by their inverses, which the
-    // compiler hoists out of the time loop
+    // Divisions by the per-cell constants cp and beta become products by their inverses, which the
+    // compiler hoists out of the time loop, and tanh's own division folds into the fraction it is in:
+    // with tanh = n/d, `t/(1 + a·t) = n/(d + a·n)`. The division unit bounds the kernel's speed.
     let (inv_cp, inv_beta) = (one / cp, one / beta);
     let h = *hp;
-    let tp = (pn * inv_cp).tanh();
-    let te = (en * inv_cp).tanh();
-    let ps = (cp * (one - h * h) * tp / (one + h * tp)).min(pn);
-    let es = (h * cp * (two - h) * te / (one + (one - h) * te)).min(en);
+    let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
+    let (te_n, te_d) = (en * inv_cp).tanh_ratio();
+    let ps = (cp * (one - h * h) * tp_n / (tp_d + h * tp_n)).min(pn);
+    let es = (h * cp * (two - h) * te_n / (te_d + (one - h) * te_n)).min(en);
     let hp_star = h + (ps - es) * inv_cp;
     let pr = V::select(pn.gt(zero), pn - ps, zero);
     let r = hp_star * inv_beta;

@@ -25,7 +25,7 @@ pub fn transfer_n5<V: Lane>(missing_p: V::Mask, pr_in: V, ct: V, ht: &mut V) -> 
     } else {
         pr_in
     };
-    let ht_star = (h + pr_in / ct).max(V::splat(V::Scalar::from_f64(1e-6)));
+    let ht_star = (h + pr_in * (one / ct)).max(V::splat(V::Scalar::from_f64(1e-6)));
     let s2 = ht_star * ht_star;
     let ht_new = ht_star / fourth_root(one + s2 * s2);
     *ht = ht_new;
