@@ -85,6 +85,20 @@ fn the_demo_runs_and_writes_its_outputs() {
     for f in ["qsim.parquet", "parameters.safetensors", "final_states.safetensors"] {
         assert!(case.path("out").join(f).is_file(), "{f} missing");
     }
+    // qsim.parquet: `time` (ms timestamps of the step ends) then one Float32 column per gauge
+    use arrow_array::{Array, Float32Array, TimestampMillisecondArray};
+    let file = fs::File::open(case.path("out/qsim.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let batches: Vec<_> = reader.map(Result::unwrap).collect();
+    let schema = batches[0].schema();
+    let names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["time", "DEMO01", "DEMO02"]);
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 360);
+    let time = batches[0].column(0).as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
+    assert_eq!(time.value(0), 1_633_050_000_000, "2021-10-01 01:00 UTC, the end of the first step");
+    let outlet = batches[0].column(1).as_any().downcast_ref::<Float32Array>().unwrap();
+    assert!(outlet.null_count() == 0 && outlet.values().iter().all(|q| q.is_finite() && *q >= 0.0));
 }
 
 #[test]
