@@ -221,7 +221,10 @@ fn outputs_feed_back_as_parameter_and_state_files() {
     let (shape, ci_first) = read_map(&case.path("first/parameters.safetensors"), "ci");
     let (_, ci_second) = read_map(&case.path("out/parameters.safetensors"), "ci");
     assert_eq!(shape, [19, 18], "the demo mesh rectangle");
-    assert_eq!(ci_first.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), ci_second.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        ci_first.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        ci_second.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
     let (_, cp) = read_map(&case.path("out/parameters.safetensors"), "cp");
     assert!(cp.iter().filter(|v| !v.is_nan()).all(|&v| v == 321.0));
     assert_eq!(cp.iter().filter(|v| !v.is_nan()).count(), 219, "active cells");
@@ -237,6 +240,10 @@ fn parameter_file_on_another_grid_is_named() {
     let bytes: Vec<u8> = [200.0f32; 6].iter().flat_map(|v| v.to_le_bytes()).collect();
     let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2, 3], &bytes).unwrap();
     safetensors::serialize_to_file([("cp", view)], None, &case.path("bad.safetensors")).unwrap();
-    fs::write(case.path("demo.toml"), fs::read_to_string(case.path("demo.toml")).unwrap() + "\n[parameters]\nfile = \"bad.safetensors\"\n").unwrap();
+    fs::write(
+        case.path("demo.toml"),
+        fs::read_to_string(case.path("demo.toml")).unwrap() + "\n[parameters]\nfile = \"bad.safetensors\"\n",
+    )
+    .unwrap();
     case.fails_with(&["bad.safetensors", "cp", "[2, 3]", "[19, 18]"]);
 }

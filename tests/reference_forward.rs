@@ -12,7 +12,10 @@ use hydrograd::cost::metrics::nse;
 use hydrograd::model::{Inputs, Simulation, load_inputs, simulate};
 
 fn run(name: &str) -> (Config, Inputs, Simulation) {
-    let config = Config::from_file(&case(name).join("config.toml")).unwrap();
+    let mut config = Config::from_file(&case(name).join("config.toml")).unwrap();
+    // a fresh cache: the whole pipeline runs, nothing comes from an earlier build's cache
+    let cache = tempfile::tempdir().unwrap();
+    config.cache_directory = cache.path().to_path_buf();
     let inputs = load_inputs(&config).unwrap_or_else(|e| panic!("{name}: {e}"));
     let sim = simulate(&config, &inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
     (config, inputs, sim)

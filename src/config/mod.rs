@@ -188,7 +188,11 @@ fn atmos(
         "error" => MissingFile::Error,
         "as_missing" => MissingFile::AsMissing,
         other => {
-            return Err(invalid("setup", "missing_forcing_file", format!("'{other}' is not one of: error, as_missing")));
+            return Err(invalid(
+                "setup",
+                "missing_forcing_file",
+                format!("'{other}' is not one of: error, as_missing"),
+            ));
         }
     };
     Ok(AtmosSpec {

@@ -82,6 +82,7 @@ fn fingerprint(
         h.update(bytes);
     };
     put(FORMAT.as_bytes());
+    put(env!("CARGO_PKG_VERSION").as_bytes());
     put(spec.prcp_directory.as_os_str().as_encoded_bytes());
     put(&spec.prcp_conversion_factor.to_bits().to_le_bytes());
     put(spec.pet_directory.as_os_str().as_encoded_bytes());

@@ -18,7 +18,8 @@ impl Values {
     /// `len` values at byte `offset` of `map`, if aligned and in bounds (little-endian hosts).
     pub fn mapped(map: Arc<memmap2::Mmap>, offset: usize, len: usize) -> Option<Values> {
         let end = offset.checked_add(len.checked_mul(4)?)?;
-        let fits = end <= map.len() && (map.as_ptr() as usize + offset).is_multiple_of(4) && cfg!(target_endian = "little");
+        let fits =
+            end <= map.len() && (map.as_ptr() as usize + offset).is_multiple_of(4) && cfg!(target_endian = "little");
         fits.then_some(Values::Mapped { map, offset, len })
     }
 }

@@ -39,6 +39,7 @@ pub fn load_domain(config: &Config) -> Result<(Mesh, RoutingNetwork), Error> {
 fn domain_key(config: &Config) -> Option<String> {
     let mut h = Sha256::new();
     h.update(FORMAT);
+    h.update(env!("CARGO_PKG_VERSION"));
     let file = |h: &mut Sha256, path: &Path| -> Option<()> {
         let meta = std::fs::metadata(path).ok()?;
         let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;

@@ -29,7 +29,8 @@ pub fn adjusted_capacity(forcing: &Forcing, time: &TimeAxis, cache_dir: &Path) -
 }
 
 fn cache_path(dir: &Path, fingerprint: &str) -> PathBuf {
-    let key = Sha256::digest(format!("interception-capacity-1\n{fingerprint}").as_bytes());
+    let key =
+        Sha256::digest(format!("interception-capacity-1 {}\n{fingerprint}", env!("CARGO_PKG_VERSION")).as_bytes());
     dir.join(format!("ci-{}.safetensors", &format!("{key:x}")[..24]))
 }
 

@@ -1,12 +1,7 @@
 //! The routing network of a mesh: active cells in routing order and their upstream neighbours.
 
-use crate::mesh::Mesh;
+use crate::mesh::{D8_OFFSETS, Mesh};
 use hydrograd_models::network::RoutingNetwork;
-
-/// Row and column offsets of the neighbour that drains into a cell with D8 code `i + 1`, in smash's
-/// `upstream_discharge` order (spec §2.1).
-const UPSTREAM_DROW: [isize; 8] = [1, 1, 0, -1, -1, -1, 0, 1];
-const UPSTREAM_DCOL: [isize; 8] = [0, -1, -1, -1, 0, 1, 1, 1];
 
 /// Builds the network of `mesh`'s active cells, numbered in `mesh.routing_order`.
 ///
@@ -22,8 +17,10 @@ pub fn routing_network(mesh: &Mesh) -> RoutingNetwork {
     upstream_offsets.push(0);
     for &cell in &mesh.routing_order {
         let (row, col) = ((cell / g.ncol) as isize, (cell % g.ncol) as isize);
-        for i in 0..8 {
-            let (r, c) = (row + UPSTREAM_DROW[i], col + UPSTREAM_DCOL[i]);
+        // the neighbour that drains here with code i + 1 sits at minus that code's offset; codes are
+        // visited in smash's `upstream_discharge` order i = 1..8 (spec §2.1)
+        for (i, &(dr, dc)) in D8_OFFSETS.iter().enumerate() {
+            let (r, c) = (row - dr, col - dc);
             if r < 0 || c < 0 || r as usize >= g.nrow || c as usize >= g.ncol {
                 continue;
             }
