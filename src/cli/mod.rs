@@ -17,7 +17,7 @@ struct Cli {
 enum Command {
     /// Forward run: simulate discharge for a configuration and write the outputs.
     Run(run::RunArgs),
-    /// Measure forward throughput (cell-steps per second), optionally against smash.
+    /// Measure forward throughput in cell-steps per second (benches/compare.py sets it beside smash).
     Bench(bench::BenchArgs),
 }
 
@@ -30,8 +30,21 @@ pub fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the message already contains
+/// (the library's errors name their source in their own message).
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
