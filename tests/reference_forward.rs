@@ -59,15 +59,7 @@ fn check_case(name: &str) {
             assert_eq!(*a as f32, *b as f32, "{name}: parameter {name_p}");
         }
     }
-    for state in &sim.final_states.names {
-        let reference = on_cells(golden.get(state), &inputs);
-        let ours = sim.final_states.get(state).unwrap();
-        // levels in (0, 1) or mm; a floor of 1e-2 keeps near-empty stores (hlr ≈ 1e-6 mm) to float32 noise
-        let scale = reference.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-2);
-        for (i, (a, b)) in ours.iter().zip(&reference).enumerate() {
-            assert!((a - b).abs() <= 1e-4 * scale, "{name}: final state {state} at active cell {i}: {a} vs smash {b}");
-        }
-    }
+    check_final_states(name, &inputs, &sim, &golden);
 
     // smash's J: 1 − NSE at the most downstream gauge
     let qobs = inputs.qobs.as_ref().expect("golden configs read qobs");
@@ -81,6 +73,34 @@ fn check_case(name: &str) {
     let cost = 1.0 - nse(&column(qobs), &column(&sim.qsim)).unwrap();
     let cost_ref = golden.get("cost")[0];
     assert!((cost as f64 - cost_ref).abs() <= 1e-5, "{name}: cost {cost} vs smash {cost_ref}");
+}
+
+/// Final states within `1e-4 ·` their largest value (levels in (0, 1); mm for hlr, with a floor of 1e-2
+/// that keeps near-empty stores, hlr ≈ 1e-6 mm, to float32 noise).
+fn check_final_states(name: &str, inputs: &Inputs, sim: &Simulation, golden: &Golden) {
+    for state in &sim.final_states.names {
+        let reference = on_cells(golden.get(state), inputs);
+        let ours = sim.final_states.get(state).unwrap();
+        let scale = reference.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-2);
+        for (i, (a, b)) in ours.iter().zip(&reference).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * scale, "{name}: final state {state} at active cell {i}: {a} vs smash {b}");
+        }
+    }
+}
+
+#[test]
+fn france_parameters_and_final_states_equal_smash() {
+    // 906,044 ungauged cells × 32 hourly steps: every cell's ci and final states
+    let (_, inputs, sim) = run("france");
+    let golden = Golden::load("france", "forward.safetensors");
+    for p in &sim.parameters.names {
+        let reference = on_cells(golden.get(p), &inputs);
+        let ours = sim.parameters.get(p).unwrap();
+        if let Some(i) = ours.iter().zip(&reference).position(|(a, b)| *a as f32 != *b as f32) {
+            panic!("france: {p} differs at active cell {i}: {} vs smash {}", ours[i], reference[i]);
+        }
+    }
+    check_final_states("france", &inputs, &sim, &golden);
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub trait Lane:
     fn min(self, o: Self) -> Self;
     fn max(self, o: Self) -> Self;
     fn sqrt(self) -> Self;
+    /// `self · a + b`, fused (see [`Real::mul_add`]).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     fn tanh(self) -> Self;
     /// `(n, d)` with `tanh(self) = n / d` (see [`Real::tanh_ratio`]).
     fn tanh_ratio(self) -> (Self, Self);
@@ -72,6 +74,10 @@ impl<T: Real> Lane for T {
     #[inline(always)]
     fn sqrt(self) -> Self {
         Real::sqrt(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        Real::mul_add(self, a, b)
     }
     #[inline(always)]
     fn tanh(self) -> Self {
@@ -191,6 +197,14 @@ impl<T: Real, const L: usize> Lane for Pack<T, L> {
     #[inline(always)]
     fn sqrt(self) -> Self {
         self.map(Real::sqrt)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        let mut out = self.0;
+        for i in 0..L {
+            out[i] = Real::mul_add(self.0[i], a.0[i], b.0[i]);
+        }
+        Pack(out)
     }
     #[inline(always)]
     fn tanh(self) -> Self {

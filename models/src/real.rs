@@ -42,6 +42,9 @@ pub trait Real:
     /// `tanh(x)`; for `f32` a rational approximation that vectorises (max error about 2 ulp, see
     /// [`crate::lanes::tanh_f32`]), for `f64` the libm function.
     fn tanh(self) -> Self;
+    /// `self · a + b` with one rounding (a fused multiply-add, as smash's compiled Fortran contracts
+    /// these expressions; a software routine where the CPU has no FMA).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// `(n, d)` with `tanh(x) = n / d`, so that a formula dividing by an expression of `tanh` can fold
     /// the two divisions into one: for `f32` the two polynomials of [`Real::tanh`], for `f64` `(tanh, 1)`.
     fn tanh_ratio(self) -> (Self, Self);
@@ -96,6 +99,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn tanh(self) -> Self {
                 $tanh(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
             #[inline(always)]
             fn tanh_ratio(self) -> (Self, Self) {

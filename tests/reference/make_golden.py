@@ -52,7 +52,7 @@ CASES = {
     "cance_zero": ("Cance", "zero", "forward"),
     "cance_gaps": ("Cance", "lr", "gaps"),
     "lez": ("Lez", "lr", "forward"),
-    "france": ("France", "lr", "mesh_only"),
+    "france": ("France", "lr", "states"),
 }
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
@@ -86,7 +86,9 @@ def stamp_for(case: str, out_dir: str) -> dict:
 
 def expected_files(case: str) -> list[str]:
     files = ["config.toml", "mesh.safetensors"]
-    if CASES[case][2] != "mesh_only":
+    if CASES[case][2] == "states":
+        files += ["forward.safetensors"]
+    elif CASES[case][2] != "mesh_only":
         files += ["atmos.safetensors", "forward.safetensors"]
     return files
 
@@ -386,6 +388,16 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
     if kind == "mesh_only":
         write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
         return info
+
+    if kind == "states":
+        # an ungauged domain: no discharge nor cost, but every cell's parameters and final states
+        model = smash.Model(setup, mesh)
+        model.forward_run(common_options={"verbose": False, "ncpu": 1})
+        fwd = {p: f32(model.get_rr_parameters(p)) for p in ["ci", "cp", "ct", "kexc"] + ROUTING_PARAMS[routing]}
+        fwd.update({s: f32(model.get_rr_final_states(s)) for s in ["hi", "hp", "ht"] + ROUTING_STATES[routing]})
+        save_file(fwd, os.path.join(cdir, "forward.safetensors"))
+        write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
+        return info + f"; T={model.setup.ntime_step}; parameters and final states {list(fwd)}"
 
     missing = "error"
     if kind == "gaps":

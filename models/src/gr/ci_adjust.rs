@@ -4,7 +4,7 @@
 //! For each cell, the daily reference `DC = Σ_days min(P_day, E_day)` (sums of the non-negative values of
 //! each day) is matched by the interception store alone: for candidates `c ∈ {0.1, 0.2, …, 2.9}`
 //! (`(k + 1)·0.1f32`, one rounding), `SD(c) = Σ_t ei` with the store starting empty and missing steps
-//! skipped; `ci = argmin_c |SD(c) − DC|`, the first minimum.
+//! skipped (each step's `ei` taken as `E − en`, as smash sums it); `ci = argmin_c |SD(c) − DC|`, the first minimum.
 
 use super::interception::interception;
 use crate::Real;
@@ -60,7 +60,9 @@ pub fn adjust_cell<T: Real>(prcp: &[T], pet: &[T], day: &[i64], n: usize, x: usi
     for t in 0..day.len() {
         let (p, e) = (prcp[t * n + x], pet[t * n + x]);
         if p >= T::ZERO && e >= T::ZERO {
-            total = total + interception(CandidatePack::splat(p), CandidatePack::splat(e), c, &mut hi).ei;
+            // smash accumulates `E − en`, not `ei`: the two differ by an ulp, enough to flip near-ties
+            let e = CandidatePack::splat(e);
+            total = total + (e - interception(CandidatePack::splat(p), e, c, &mut hi).en);
         }
     }
     best_candidate(&c, &total, reference)

@@ -17,7 +17,7 @@ pub struct Interception<V> {
 /// normalised level `hi` (∈ (0, 1)).
 ///
 /// `ei = min(E, P + hi·ci)`, `pn = max(0, P − ci(1 − hi) − ei)`, `en = E − ei`,
-/// `hi ← hi + (P − ei − pn)/ci`.
+/// `hi ← hi + (P − ei − pn)/ci` (the products fused with their sums).
 ///
 /// The division by `ci` is exact here: the interception-capacity adjustment must pick smash's candidate
 /// bit for bit. Time loops use [`interception_scaled`] with `1/ci` hoisted.
@@ -31,8 +31,10 @@ pub fn interception<V: Lane>(p: V, e: V, ci: V, hi: &mut V) -> Interception<V> {
 pub fn interception_scaled<V: Lane>(p: V, e: V, ci: V, per_ci: impl Fn(V) -> V, hi: &mut V) -> Interception<V> {
     let zero = V::splat(crate::Real::ZERO);
     let one = V::splat(crate::Real::ONE);
-    let ei = e.min(p + *hi * ci);
-    let pn = (p - ci * (one - *hi) - ei).max(zero);
+    // `P + hi·ci` and `P − ci(1 − hi)` as fused multiply-adds, as smash's compiled Fortran has them:
+    // the interception-capacity adjustment of smash picks its candidate on these roundings
+    let ei = e.min(hi.mul_add(ci, p));
+    let pn = ((zero - ci).mul_add(one - *hi, p) - ei).max(zero);
     let en = e - ei;
     *hi = *hi + per_ci(p - ei - pn);
     Interception { ei, pn, en }
