@@ -133,16 +133,27 @@ impl Fields {
     }
 
     /// `[nrow, ncol]` maps of every variable, NaN outside active cells.
+    ///
+    /// The maps are filled row by row in grid order, gathering from the routing-order values: scattered
+    /// writes in routing order cost a cache and TLB miss each on national grids.
     pub fn to_maps(&self, mesh: &Mesh) -> crate::output::MapSet {
+        let mut number = vec![u32::MAX; mesh.grid.len()];
+        for (i, &cell) in mesh.routing_order.iter().enumerate() {
+            number[cell] = i as u32;
+        }
+        let ncol = mesh.grid.ncol.max(1);
         let maps = self
             .names
-            .par_iter()
+            .iter()
             .enumerate()
             .map(|(k, name)| {
-                let mut map = vec![f32::NAN; mesh.grid.len()];
-                for (i, &cell) in mesh.routing_order.iter().enumerate() {
-                    map[cell] = self.values[k * self.ncell + i] as f32;
-                }
+                let values = &self.values[k * self.ncell..(k + 1) * self.ncell];
+                let mut map = vec![0.0f32; mesh.grid.len()];
+                map.par_chunks_mut(ncol).zip(number.par_chunks(ncol)).for_each(|(row, numbers)| {
+                    for (v, &i) in row.iter_mut().zip(numbers) {
+                        *v = if i == u32::MAX { f32::NAN } else { values[i as usize] as f32 };
+                    }
+                });
                 (name.to_string(), map)
             })
             .collect();
