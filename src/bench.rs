@@ -12,7 +12,7 @@ pub struct Timing {
     pub cells: usize,
     pub steps: usize,
     pub sets: usize,
-    /// Best wall time over the repeats [s].
+    /// Best wall time over the repeats \[s\].
     pub seconds: f64,
 }
 

@@ -3,17 +3,17 @@
 /// A north-up regular grid.
 ///
 /// Row 0 is the northern row, column 0 the western column. Coordinates are in the grid's projected
-/// CRS [m] (Lambert-93 for smash's datasets). Cell `(row, col)` covers
+/// CRS \[m\] (Lambert-93 for smash's datasets). Cell `(row, col)` covers
 /// `[xmin + col·dx, xmin + (col+1)·dx] × [ymax − (row+1)·dy, ymax − row·dy]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grid {
-    /// Western edge of column 0 [m].
+    /// Western edge of column 0 \[m\].
     pub xmin: f64,
-    /// Northern edge of row 0 [m].
+    /// Northern edge of row 0 \[m\].
     pub ymax: f64,
-    /// Cell width [m].
+    /// Cell width \[m\].
     pub dx: f64,
-    /// Cell height [m] (positive).
+    /// Cell height \[m\] (positive).
     pub dy: f64,
     pub nrow: usize,
     pub ncol: usize,
@@ -29,12 +29,12 @@ impl Grid {
         self.len() == 0
     }
 
-    /// Eastern edge [m].
+    /// Eastern edge \[m\].
     pub fn xmax(&self) -> f64 {
         self.xmin + self.ncol as f64 * self.dx
     }
 
-    /// Southern edge [m].
+    /// Southern edge \[m\].
     pub fn ymin(&self) -> f64 {
         self.ymax - self.nrow as f64 * self.dy
     }
@@ -44,7 +44,7 @@ impl Grid {
         row * self.ncol + col
     }
 
-    /// The cell containing the point `(x, y)` [m], or `None` outside the grid.
+    /// The cell containing the point `(x, y)` \[m\], or `None` outside the grid.
     pub fn cell_of(&self, x: f64, y: f64) -> Option<(usize, usize)> {
         let col = ((x - self.xmin) / self.dx).floor();
         let row = ((self.ymax - y) / self.dy).floor();

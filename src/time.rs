@@ -10,7 +10,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 pub struct TimeAxis {
     /// Start of the first step (never itself a step end).
     pub start: NaiveDateTime,
-    /// Step length [s], > 0.
+    /// Step length \[s\], > 0.
     pub dt: i64,
     /// Number of steps, `(end − start) / dt`.
     pub ntime: usize,

@@ -11,9 +11,9 @@ pub struct RoutingNetwork {
     pub upstream_offsets: Vec<usize>,
     /// Upstream neighbours of each cell in D8 order `i = 1..8` (spec §2.1, `upstream_discharge`).
     pub upstream: Vec<u32>,
-    /// Upstream area `flwacc − dx·dy` of each cell [m²], `[N]`.
+    /// Upstream area `flwacc − dx·dy` of each cell \[m²\], `[N]`.
     pub upstream_area: Vec<f64>,
-    /// Cell width and height [m].
+    /// Cell width and height \[m\].
     pub dx: f64,
     pub dy: f64,
 }

@@ -30,7 +30,7 @@ pub enum Precision {
 pub enum MeshSource {
     /// Catchments delineated upstream of gauges (smash's `generate_mesh(x, y, area, code)`).
     Gauges { flwdir: PathBuf, gauge_attributes: PathBuf, max_depth: usize, area_error_th: Option<f64> },
-    /// Every cell of a bounding box `[xmin, xmax, ymin, ymax]` [m] (ungauged domain).
+    /// Every cell of a bounding box `[xmin, xmax, ymin, ymax]` \[m\] (ungauged domain).
     Bbox { flwdir: PathBuf, bbox: [f64; 4] },
 }
 

@@ -18,7 +18,7 @@ pub struct ListedFile {
     pub path: PathBuf,
     /// Path relative to the folder, `/`-separated (the sort key).
     pub rel: String,
-    /// Size [bytes] and modification time [ns since the epoch]; 0 unless listed with metadata.
+    /// Size \[bytes\] and modification time [ns since the epoch]; 0 unless listed with metadata.
     pub size: u64,
     pub mtime_ns: i128,
 }
@@ -107,7 +107,7 @@ pub enum DatePattern {
 }
 
 impl DatePattern {
-    /// The pattern of forcing files for step `dt` [s].
+    /// The pattern of forcing files for step `dt` \[s\].
     ///
     /// # Errors
     /// [`IoError::UnsupportedTimeStep`] for dt ≤ 0 or dt > 1 day.

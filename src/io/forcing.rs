@@ -66,9 +66,9 @@ impl AtmosSpec {
 pub struct Forcing {
     pub ntime: usize,
     pub ncell: usize,
-    /// Precipitation [mm per step]; negative = missing.
+    /// Precipitation \[mm per step\]; negative = missing.
     pub prcp: Values,
-    /// Potential evapotranspiration [mm per step]; negative = missing.
+    /// Potential evapotranspiration \[mm per step\]; negative = missing.
     pub pet: Values,
     /// What smash would have warned about (missing files, mesh outside a raster).
     pub warnings: Vec<String>,

@@ -17,7 +17,7 @@ use super::IoError;
 const GT_RASTER_TYPE_GEOKEY: u16 = 1025;
 const RASTER_PIXEL_IS_POINT: u16 = 2;
 
-/// The north-west corner and the cell size of a raster: `(xmin, ymax, dx, dy)` [m].
+/// The north-west corner and the cell size of a raster: `(xmin, ymax, dx, dy)` \[m\].
 pub(crate) fn read_georef<R: Read + Seek>(dec: &mut Decoder<R>, path: &Path) -> Result<(f64, f64, f64, f64), IoError> {
     let err = |reason: String| IoError::Georeferencing { path: path.to_path_buf(), reason };
     let f64_vec = |dec: &mut Decoder<R>, tag: u16| -> Result<Option<Vec<f64>>, IoError> {

@@ -17,7 +17,7 @@ pub const RATIO_PET_HOURLY: [f32; 24] = [
     0.035, 0.0, 0.0, 0.0, 0.0, 0.0,
 ];
 
-/// The per-step ratios of one day for step `dt` [s]: `86400/dt` values.
+/// The per-step ratios of one day for step `dt` \[s\]: `86400/dt` values.
 ///
 /// For dt ≤ 1 h each hourly weight is repeated and divided by the number of steps per hour; for
 /// dt > 1 h consecutive weights are summed in order, in `f32`.

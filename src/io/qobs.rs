@@ -2,7 +2,7 @@
 //!
 //! The file is the first `*<code>*.csv` found recursively under the folder (sorted by path). Its header
 //! is the date of the first row (`200601010000` hourly, `19580801` daily); then one value per line
-//! [m³/s], −99 = missing. Model step `k` gets row `(start − file_start)/dt + 1 + k` (the value at the step
+//! \[m³/s\], −99 = missing. Model step `k` gets row `(start − file_start)/dt + 1 + k` (the value at the step
 //! end). As in smash, the file's last row is never used, a gauge without file is all −99 (with a
 //! warning), and so is a file that does not cover the period. Empty and NaN values are read as −99.
 
@@ -14,7 +14,7 @@ use super::IoError;
 use super::files::list_files;
 use crate::time::{TimeAxis, parse_datetime};
 
-/// Reads observed discharge [m³/s] for the gauges `codes`; warnings are printed on stderr.
+/// Reads observed discharge \[m³/s\] for the gauges `codes`; warnings are printed on stderr.
 ///
 /// # Shapes
 /// Returns `[T, G]` time-major, `G = codes.len()`; −99 = missing.

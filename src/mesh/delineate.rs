@@ -20,9 +20,9 @@ pub(crate) struct Delineation {
     pub col: usize,
     /// Row-major indices (flow-direction grid) of the catchment's cells, outlet included.
     pub cells: Vec<usize>,
-    /// Declared area as smash holds it (f32) [m²].
+    /// Declared area as smash holds it (f32) \[m²\].
     pub area: f32,
-    /// Delineated area (f32) [m²].
+    /// Delineated area (f32) \[m²\].
     pub area_dln: f32,
 }
 

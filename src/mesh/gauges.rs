@@ -9,10 +9,10 @@ use super::MeshError;
 pub struct GaugeSpec {
     /// Station code, e.g. `V3524010`.
     pub code: String,
-    /// Outlet coordinates in the flow-direction grid's CRS [m].
+    /// Outlet coordinates in the flow-direction grid's CRS \[m\].
     pub x: f64,
     pub y: f64,
-    /// Declared drained area [m²].
+    /// Declared drained area \[m²\].
     pub area: f64,
 }
 

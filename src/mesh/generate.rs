@@ -9,7 +9,7 @@ use crate::grid::Grid;
 /// Options of [`generate_mesh`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeshOptions {
-    /// Search radius [cells] around each gauge for the outlet whose drained area best matches the
+    /// Search radius \[cells\] around each gauge for the outlet whose drained area best matches the
     /// declared one (smash's `max_depth`, default 1: a 3×3 neighbourhood).
     pub max_depth: usize,
     /// Largest accepted `|area_dln − area| / area` (default `Some(0.5)`); `None` accepts any.
@@ -108,7 +108,7 @@ pub fn generate_mesh(flwdir: &FlowDirection, gauges: &[GaugeSpec], options: &Mes
     build(flwdir, &window, raw, active, flwdst.into_iter().map(f64::from).collect(), gauges)
 }
 
-/// Builds the mesh of a bounding box `[xmin, xmax, ymin, ymax]` [m] (smash's `generate_mesh(flwdir,
+/// Builds the mesh of a bounding box `[xmin, xmax, ymin, ymax]` \[m\] (smash's `generate_mesh(flwdir,
 /// bbox=...)`): every cell with a flow direction is active, and there is no gauge.
 ///
 /// As smash: the box is clipped to the grid, then its edges are snapped to the nearest cell edges

@@ -35,9 +35,9 @@ pub struct Gauge {
     /// Position on the mesh grid (0-based).
     pub row: usize,
     pub col: usize,
-    /// Declared drained area [m²] (`NaN` when none was given), rounded to f32 as smash holds it.
+    /// Declared drained area \[m²\] (`NaN` when none was given), rounded to f32 as smash holds it.
     pub area: f64,
-    /// Area drained at `(row, col)` after delineation [m²] (smash's f32 value).
+    /// Area drained at `(row, col)` after delineation \[m²\] (smash's f32 value).
     pub area_dln: f64,
 }
 
@@ -51,11 +51,11 @@ pub struct Mesh {
     pub flwdir: Vec<u8>,
     /// Cells the model runs on. `[nrow, ncol]`.
     pub active: Vec<bool>,
-    /// Drained area, the cell's own included [m²]. `[nrow, ncol]`.
+    /// Drained area, the cell's own included \[m²\]. `[nrow, ncol]`.
     /// Computed over the whole rectangle (inactive cells included) in f32, as smash: the values
     /// are smash's f32 values exactly.
     pub flwacc: Vec<f64>,
-    /// Flow distance to the most downstream gauge [m]. `[nrow, ncol]`.
+    /// Flow distance to the most downstream gauge \[m\]. `[nrow, ncol]`.
     /// −99 where no gauge is reached (everywhere for a bounding-box mesh). f32 values, as smash.
     pub flwdst: Vec<f64>,
     /// Partition (topological level, 1-based; 1 = no inflow). `[nrow, ncol]`.

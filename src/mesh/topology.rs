@@ -73,7 +73,7 @@ pub(crate) struct AccPar {
 }
 
 /// # Arguments
-/// * `cell_area` — `dx·dy` [m²] in f32, as smash computes it.
+/// * `cell_area` — `dx·dy` \[m²\] in f32, as smash computes it.
 pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
     let (nrow, ncol) = (rect.nrow, rect.ncol);
     let n = nrow * ncol;
@@ -133,7 +133,7 @@ pub(crate) fn accumulate(rect: &Rect<'_>, cell_area: f32) -> AccPar {
     }
 }
 
-/// Flow distance [m] from each cell to the gauge it drains to (smash's `flow_distance`), −99 where
+/// Flow distance \[m\] from each cell to the gauge it drains to (smash's `flow_distance`), −99 where
 /// no gauge is reached.
 ///
 /// Gauges are taken by decreasing `area_dln` (smash's selection sort, ties to the first); a gauge

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// Adjusted `ci` [mm] of every cell of `forcing`, `[N]`.
+/// Adjusted `ci` \[mm\] of every cell of `forcing`, `[N]`.
 pub fn adjusted_capacity(forcing: &Forcing, time: &TimeAxis, cache_dir: &Path) -> Vec<f32> {
     let path = forcing.fingerprint.as_deref().map(|f| cache_path(cache_dir, f));
     if let Some(ci) = path.as_deref().and_then(|p| load(p, forcing.ncell)) {

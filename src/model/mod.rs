@@ -30,7 +30,7 @@ pub struct Inputs {
     pub forcing: Forcing,
     /// Whether the forcing came from the cache.
     pub cache: CacheStatus,
-    /// Observed discharge [m³/s], `[T, G]`, −99 where missing; `None` without `qobs_directory`.
+    /// Observed discharge \[m³/s\], `[T, G]`, −99 where missing; `None` without `qobs_directory`.
     pub qobs: Option<Vec<f32>>,
     /// Descriptor maps, `[nrow, ncol]` each, in `descriptor_name` order.
     pub descriptors: Vec<Vec<f32>>,
@@ -71,7 +71,7 @@ pub fn load_inputs(config: &Config) -> Result<Inputs, Error> {
 
 /// The result of a forward run (one parameter set).
 pub struct Simulation {
-    /// Discharge at the gauges [m³/s], `[T, G]`, in the mesh's gauge order.
+    /// Discharge at the gauges \[m³/s\], `[T, G]`, in the mesh's gauge order.
     pub qsim: Vec<f32>,
     pub parameters: Fields,
     pub final_states: Fields,
@@ -105,7 +105,7 @@ pub fn simulate(config: &Config, inputs: &Inputs) -> Result<Simulation, Error> {
 /// Runs `S = sets.len()` parameter sets from the same initial states in one batched call.
 ///
 /// # Returns
-/// Discharge at the gauges [m³/s] `[S, T, G]` and the final states `[K, S, N]`.
+/// Discharge at the gauges \[m³/s\] `[S, T, G]` and the final states `[K, S, N]`.
 pub fn simulate_batch(
     config: &Config,
     inputs: &Inputs,

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 /// Number of capacity candidates (0.1 … 2.9).
 pub const CANDIDATES: usize = 29;
 
-/// Candidates in a pack of 32 lanes; the 3 padding lanes never win (see [`best_candidate`]).
+/// Candidates in a pack of 32 lanes; the 3 padding lanes never win (see `best_candidate`).
 pub type CandidatePack<T> = Pack<T, 32>;
 
 /// The capacity candidates `(k + 1)·0.1f32` rounded once to f32, as smash's Fortran makes them (so
@@ -24,10 +24,10 @@ pub fn candidates<T: Real>() -> CandidatePack<T> {
     Pack(core::array::from_fn(|k| T::from_f64((step + k.min(CANDIDATES - 1) as f64 * step) as f32 as f64)))
 }
 
-/// Adjusted interception capacity [mm] of each cell.
+/// Adjusted interception capacity \[mm\] of each cell.
 ///
 /// # Arguments
-/// * `prcp`, `pet`: forcing [mm/dt], `[T, N]` time-major; negative = missing.
+/// * `prcp`, `pet`: forcing \[mm/dt\], `[T, N]` time-major; negative = missing.
 /// * `day`: day label of each step (any integer that changes at each new day of the step **end**), `[T]`.
 ///
 /// # Returns

@@ -2,8 +2,8 @@
 
 use crate::lanes::Lane;
 
-/// Exchange `l = kexc·ht^3.5` [mm/dt] from the transfer level `ht` at the start of the step; negative
-/// `kexc` [mm/dt] means losses. `ht^3.5` is computed as `ht³·√ht`.
+/// Exchange `l = kexc·ht^3.5` \[mm/dt\] from the transfer level `ht` at the start of the step; negative
+/// `kexc` \[mm/dt\] means losses. `ht^3.5` is computed as `ht³·√ht`.
 #[inline(always)]
 pub fn exchange<V: Lane>(kexc: V, ht: V) -> V {
     kexc * ht * ht * ht * ht.sqrt()

@@ -60,7 +60,7 @@ const fn state(name: &'static str, description: &'static str) -> VarInfo {
 }
 
 /// One gr4 step for a lane of cells. `params = [ci, cp, ct, kexc]`, `states = [hi, hp, ht]` (updated);
-/// `p`, `e` are rainfall and PET [mm/dt]; `beta` the percolation constant. Returns `qt` [mm/dt].
+/// `p`, `e` are rainfall and PET \[mm/dt\]; `beta` the percolation constant. Returns `qt` \[mm/dt\].
 ///
 /// Missing forcing (`p < 0` or `e < 0`) skips interception, production and exchange (states unchanged,
 /// `pr = perc = l = 0`); the transfer store still runs, with its steady inflow when `p < 0` (spec §1.1).

@@ -5,15 +5,15 @@ use crate::lanes::Lane;
 /// Net rainfall and remaining evaporation demand after the interception store.
 #[derive(Clone, Copy)]
 pub struct Interception<V> {
-    /// Intercepted evaporation `ei` [mm/dt].
+    /// Intercepted evaporation `ei` \[mm/dt\].
     pub ei: V,
-    /// Net rainfall `pn` [mm/dt].
+    /// Net rainfall `pn` \[mm/dt\].
     pub pn: V,
-    /// Remaining evaporation demand `en` [mm/dt].
+    /// Remaining evaporation demand `en` \[mm/dt\].
     pub en: V,
 }
 
-/// Runs the interception store of capacity `ci` [mm] on rainfall `p` and PET `e` [mm/dt], updating the
+/// Runs the interception store of capacity `ci` \[mm\] on rainfall `p` and PET `e` \[mm/dt\], updating the
 /// normalised level `hi` (∈ (0, 1)).
 ///
 /// `ei = min(E, P + hi·ci)`, `pn = max(0, P − ci(1 − hi) − ei)`, `en = E − ei`,

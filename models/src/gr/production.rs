@@ -8,7 +8,7 @@ pub fn percolation_beta<T: Real>(dt: T) -> T {
     T::from_f64(2.25) * (T::from_f64(86400.0) / dt).powf(T::from_f64(0.25))
 }
 
-/// Fluxes of the production store [mm/dt].
+/// Fluxes of the production store \[mm/dt\].
 #[derive(Clone, Copy)]
 pub struct Production<V> {
     /// Effective rainfall leaving the store, `pn − ps` when it rains.
@@ -17,7 +17,7 @@ pub struct Production<V> {
     pub perc: V,
 }
 
-/// Runs the production store of capacity `cp` [mm] on net rainfall `pn` and demand `en` [mm/dt], updating
+/// Runs the production store of capacity `cp` \[mm\] on net rainfall `pn` and demand `en` \[mm/dt\], updating
 /// the normalised level `hp`. Plain GR: no flux corrections, no imperviousness.
 ///
 /// `ps = cp(1 − hp²)tanh(pn/cp) / (1 + hp·tanh(pn/cp))` capped by `pn`,

@@ -3,8 +3,8 @@
 use crate::Real;
 use crate::lanes::Lane;
 
-/// Routes `pr_in` [mm/dt] through the transfer store of capacity `ct` [mm], updating the normalised
-/// level `ht`; returns the outflow `q` [mm/dt].
+/// Routes `pr_in` \[mm/dt\] through the transfer store of capacity `ct` \[mm\], updating the normalised
+/// level `ht`; returns the outflow `q` \[mm/dt\].
 ///
 /// When the step's rainfall is missing (`missing_p`), the inflow is replaced by the one that keeps
 /// `ht` unchanged, so the store emits its steady outflow:

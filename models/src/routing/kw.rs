@@ -14,13 +14,13 @@ pub const PARAMETERS: &[VarInfo] = &[
 /// What the scheme keeps from the previous step (zero before the first step).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct KwMemory<T> {
-    /// Routed discharge `Q_x^{t−1}` [m³/s].
+    /// Routed discharge `Q_x^{t−1}` \[m³/s\].
     pub q: T,
-    /// Own runoff `qt_x^{t−1}` [m³/s].
+    /// Own runoff `qt_x^{t−1}` \[m³/s\].
     pub qt: T,
 }
 
-/// Routes one cell over `[Tc]` steps; `dx` is the cell length [m], `dt` [s].
+/// Routes one cell over `[Tc]` steps; `dx` is the cell length \[m\], `dt` \[s\].
 pub fn route<T: Real>(q: &mut [T], qup: &[T], memory: &mut KwMemory<T>, akw: T, bkw: T, dt: T, dx: T) {
     let w = |v: T| v.max(T::from_f64(1e-6));
     let half = T::from_f64(0.5);

@@ -2,7 +2,7 @@
 
 use crate::Real;
 
-/// Adds the upstream discharge to the cell's runoff, step by step. `q`, `qup`: `[Tc]` [m³/s].
+/// Adds the upstream discharge to the cell's runoff, step by step. `q`, `qup`: `[Tc]` \[m³/s\].
 pub fn route<T: Real>(q: &mut [T], qup: &[T]) {
     for (q, &up) in q.iter_mut().zip(qup) {
         *q += up;

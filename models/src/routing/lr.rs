@@ -2,7 +2,7 @@
 //!
 //! Only the upstream inflow passes through the reservoir; the cell's own runoff bypasses it:
 //! `qup_mm = qup·dt/(1e-3·A_up)`, `hlr* = hlr + qup_mm`, `hlr = hlr*·exp(−dt/(60·llr))`,
-//! `Q = qt + (hlr* − hlr)·1e-3·A_up/dt`, with `A_up = flwacc − dx·dy` the upstream area [m²].
+//! `Q = qt + (hlr* − hlr)·1e-3·A_up/dt`, with `A_up = flwacc − dx·dy` the upstream area \[m²\].
 
 use super::positive;
 use crate::Real;
@@ -23,10 +23,10 @@ pub const STATES: &[VarInfo] = &[positive(
 /// Routes one cell over `[Tc]` steps.
 ///
 /// # Arguments
-/// * `q`: on entry the cell's runoff `qt`, on return the routed discharge `Q` [m³/s], `[Tc]`.
-/// * `qup`: routed discharge entering from upstream [m³/s], `[Tc]`.
-/// * `hlr`: reservoir level [mm], updated.
-/// * `llr`: time constant [min]; `dt` [s]; `a_up`: upstream area [m²].
+/// * `q`: on entry the cell's runoff `qt`, on return the routed discharge `Q` \[m³/s\], `[Tc]`.
+/// * `qup`: routed discharge entering from upstream \[m³/s\], `[Tc]`.
+/// * `hlr`: reservoir level \[mm\], updated.
+/// * `llr`: time constant \[min\]; `dt` \[s\]; `a_up`: upstream area \[m²\].
 pub fn route<T: Real>(q: &mut [T], qup: &[T], hlr: &mut T, llr: T, dt: T, a_up: T) {
     let decay = decay(llr, dt);
     let mut h = *hlr;
@@ -41,8 +41,8 @@ pub fn decay<T: Real>(llr: T, dt: T) -> T {
     (-dt / (T::from_f64(60.0) * llr)).exp()
 }
 
-/// One step for a lane of cells: returns `Q` from the runoff `qt` and the inflow `qup` [m³/s], updating
-/// the level `hlr` [mm].
+/// One step for a lane of cells: returns `Q` from the runoff `qt` and the inflow `qup` \[m³/s\], updating
+/// the level `hlr` \[mm\].
 #[inline(always)]
 pub fn step<V: Lane>(qt: V, qup: V, hlr: &mut V, decay: V, dt: V, a_up: V) -> V {
     let milli = V::splat(V::Scalar::from_f64(1e-3));

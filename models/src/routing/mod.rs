@@ -1,6 +1,6 @@
 //! Routing operators (spec §2.2). Each works on one cell over a series of steps: `q` holds the cell's
-//! own runoff `qt` [m³/s] on entry and the routed discharge `Q` on return; `qup` is the sum of the routed
-//! discharge of the upstream cells [m³/s] at the same steps.
+//! own runoff `qt` \[m³/s\] on entry and the routed discharge `Q` on return; `qup` is the sum of the routed
+//! discharge of the upstream cells \[m³/s\] at the same steps.
 
 pub mod kw;
 pub mod lag0;

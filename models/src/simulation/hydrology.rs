@@ -13,7 +13,7 @@ pub(crate) const MAX_VARS: usize = 8;
 /// What a pack of cells needs over a chunk of steps (an implementation detail of [`Kernel`]).
 #[doc(hidden)]
 pub struct HydrologyJob<'a, T> {
-    /// Forcing [mm/dt], `[T, N]`.
+    /// Forcing \[mm/dt\], `[T, N]`.
     pub prcp: &'a [T],
     pub pet: &'a [T],
     /// Number of cells `N` (row length of the forcing).
@@ -24,7 +24,7 @@ pub struct HydrologyJob<'a, T> {
     /// First cell of the pack and the number of real cells in it (≤ lanes).
     pub c0: usize,
     pub width: usize,
-    /// Constants of the step: step [s], cell size [m].
+    /// Constants of the step: step \[s\], cell size \[m\].
     pub dt: T,
     pub dx: T,
     pub dy: T,
@@ -38,7 +38,7 @@ pub trait Kernel: Real {
     /// Runs the pack over the chunk.
     ///
     /// * `params`: `[P, LANES]`; `states`: `[K, LANES]`, updated;
-    /// * `q`: the pack's runoff `qt` [m³/s], `[LANES, tc]` (cell-major).
+    /// * `q`: the pack's runoff `qt` \[m³/s\], `[LANES, tc]` (cell-major).
     #[doc(hidden)]
     fn hydrology_pack(job: &HydrologyJob<'_, Self>, params: &[Self], states: &mut [Self], q: &mut [Self]);
 

@@ -23,9 +23,9 @@ use routing::{RoutingState, route_chunk};
 pub struct Forcing<'a, T> {
     /// Number of steps `T`.
     pub ntime: usize,
-    /// Rainfall [mm/dt], `[T, N]` time-major; negative = missing.
+    /// Rainfall \[mm/dt\], `[T, N]` time-major; negative = missing.
     pub prcp: &'a [T],
-    /// Potential evapotranspiration [mm/dt], `[T, N]`; negative = missing.
+    /// Potential evapotranspiration \[mm/dt\], `[T, N]`; negative = missing.
     pub pet: &'a [T],
 }
 
@@ -34,7 +34,7 @@ pub struct Forcing<'a, T> {
 pub struct Setup<'a> {
     pub structure: Structure,
     pub network: &'a RoutingNetwork,
-    /// Time step [s].
+    /// Time step \[s\].
     pub dt: f64,
     /// Cells whose discharge is returned (gauges), `[G]`.
     pub outlets: &'a [usize],
@@ -102,7 +102,7 @@ fn check(what: &'static str, expected: usize, got: usize) -> Result<(), Simulati
 /// Runs the forward model for every parameter set of `batch` and updates its states to the final states.
 ///
 /// # Returns
-/// Discharge at the outlets [m³/s], `[S, T, G]`.
+/// Discharge at the outlets \[m³/s\], `[S, T, G]`.
 ///
 /// # Errors
 /// When array sizes disagree with the setup or the network is not topologically ordered.

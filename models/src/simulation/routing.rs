@@ -18,7 +18,7 @@ pub(crate) enum RoutingState<'a, T> {
 const PARALLEL_PARTITION: usize = 256;
 
 /// Routes one parameter set over a chunk of `tc` steps. `q`: `[Npad, tc]`, the cells' runoff `qt` on entry
-/// and their routed discharge `Q` on return [m³/s].
+/// and their routed discharge `Q` on return \[m³/s\].
 pub(crate) fn route_chunk<T: Real>(
     network: &RoutingNetwork,
     module: RoutingModule,

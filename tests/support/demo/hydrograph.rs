@@ -6,10 +6,10 @@ use super::rng::Rng;
 /// A lumped rainfall-runoff model: a soil store with a quadratic runoff coefficient, a fast and a slow
 /// linear reservoir (implicit Euler, no libm) and a pure lag.
 pub struct Lumped {
-    /// Soil capacity and initial content [mm].
+    /// Soil capacity and initial content \[mm\].
     pub smax: f64,
     pub s0: f64,
-    /// Share of runoff taking the fast path [-].
+    /// Share of runoff taking the fast path \[-\].
     pub fast_share: f64,
     /// Time constants of the fast and slow reservoirs [h].
     pub k_fast: f64,
@@ -34,7 +34,7 @@ impl Lumped {
         }
     }
 
-    /// Discharge [m³/s] at the start and after each hourly step.
+    /// Discharge \[m³/s\] at the start and after each hourly step.
     ///
     /// # Arguments
     /// * `prcp`, `pet`: catchment-average rainfall and PET of each hourly step [mm/h].
@@ -63,7 +63,7 @@ impl Lumped {
     }
 }
 
-/// The qobs CSV: header `first` (`YYYYmmddHHMM` of the first row), then one value per line [m³/s] with
+/// The qobs CSV: header `first` (`YYYYmmddHHMM` of the first row), then one value per line \[m³/s\] with
 /// 3 decimals, ±3 % autocorrelated gauging noise, and −99.000 on the rows listed in `gaps`.
 pub fn observed_csv(first: &str, q: &[f64], gaps: &[std::ops::Range<usize>], rng: &mut Rng) -> String {
     let mut csv = format!("{first}\n");

@@ -56,7 +56,7 @@ pub struct Terrain {
     pub flwdir: Vec<u8>,
     /// Drained area in cells (= km² on the 1-km grid), the cell itself included; 0 outside the catchment.
     pub acc: Vec<u32>,
-    /// Mean hillslope angle [°] (synthetic descriptor), defined on the whole grid.
+    /// Mean hillslope angle \[°\] (synthetic descriptor), defined on the whole grid.
     pub slope: Vec<f32>,
 }
 
