@@ -169,10 +169,26 @@ fn run_as<T: Precise>(
 }
 
 /// The routing-order number of each gauge's cell.
+///
+/// # Panics
+/// If a gauge is not on an active cell (meshes place gauges at their outlets, which are active).
 pub fn gauge_cells(mesh: &Mesh) -> Vec<usize> {
-    let mut number = vec![usize::MAX; mesh.grid.len()];
-    for (k, &cell) in mesh.routing_order.iter().enumerate() {
-        number[cell] = k;
+    let wanted: std::collections::HashMap<usize, usize> =
+        mesh.gauges.iter().enumerate().map(|(j, g)| (mesh.grid.index(g.row, g.col), j)).collect();
+    let mut number = vec![usize::MAX; mesh.gauges.len()];
+    if !wanted.is_empty() {
+        for (k, cell) in mesh.routing_order.iter().enumerate() {
+            if let Some(&j) = wanted.get(cell) {
+                number[j] = k;
+            }
+        }
     }
-    mesh.gauges.iter().map(|g| number[mesh.grid.index(g.row, g.col)]).collect()
+    // several gauges may share a cell
+    for (j, g) in mesh.gauges.iter().enumerate() {
+        if number[j] == usize::MAX {
+            let cell = mesh.grid.index(g.row, g.col);
+            number[j] = mesh.routing_order.iter().position(|&c| c == cell).expect("gauges sit on active cells");
+        }
+    }
+    number
 }

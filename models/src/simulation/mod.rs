@@ -112,26 +112,13 @@ pub fn forward<T: Kernel>(
     batch: &mut Batch<T>,
     options: &RunOptions,
 ) -> Result<Vec<T>, SimulationError> {
+    check_sizes(setup, forcing, batch)?;
     let network = setup.network;
-    network.validate().map_err(SimulationError::Network)?;
     let (n, s, nt, g) = (network.len(), batch.nset, forcing.ntime, setup.outlets.len());
     let hydro_p = setup.structure.hydrology.parameters().len();
     let hydro_k = setup.structure.hydrology.states().len();
-    let np = setup.structure.parameters().len();
-    let nk = setup.structure.states().len();
-    check("batch cells", n, batch.ncell)?;
-    check("prcp", nt * n, forcing.prcp.len())?;
-    check("pet", nt * n, forcing.pet.len())?;
-    check("parameters", np * s * n, batch.parameters.len())?;
-    check("states", nk * s * n, batch.states.len())?;
-    if let Some(&index) = setup.outlets.iter().find(|&&i| i >= n) {
-        return Err(SimulationError::Outlet { index, ncell: n });
-    }
-    assert!(hydro_p <= MAX_VARS && hydro_k <= MAX_VARS);
-
     let lanes = T::LANES;
-    let nb = n.div_ceil(lanes);
-    let npad = nb * lanes;
+    let npad = n.div_ceil(lanes) * lanes;
     let packed_params = pack(&batch.parameters[..hydro_p * s * n], hydro_p, s, n, lanes);
     let mut packed_states = pack(&batch.states[..hydro_k * s * n], hydro_k, s, n, lanes);
     let routing_params = &batch.parameters[hydro_p * s * n..];
@@ -140,45 +127,12 @@ pub fn forward<T: Kernel>(
     let chunk = (options.max_buffer_values / (s * npad).max(1)).clamp(1, nt.max(1));
     let mut q = vec![T::ZERO; s * npad * chunk];
     let mut out = vec![T::ZERO; s * nt * g];
-    let (dt, dx, dy) = (T::from_f64(setup.dt), T::from_f64(network.dx), T::from_f64(network.dy));
     let mut t0 = 0;
     while t0 < nt {
         let tc = chunk.min(nt - t0);
         let q = &mut q[..s * npad * tc];
-        q.par_chunks_mut(lanes * tc)
-            .zip(packed_states.par_chunks_mut(hydro_k * lanes))
-            .zip(packed_params.par_chunks(hydro_p * lanes))
-            .enumerate()
-            .for_each(|(item, ((q, states), params))| {
-                let c0 = (item % nb) * lanes;
-                let job = HydrologyJob {
-                    prcp: forcing.prcp,
-                    pet: forcing.pet,
-                    n,
-                    t0,
-                    tc,
-                    c0,
-                    width: lanes.min(n - c0),
-                    dt,
-                    dx,
-                    dy,
-                };
-                T::hydrology_pack(&job, params, states, q);
-            });
-        let module = setup.structure.routing;
-        q.par_chunks_mut(npad * tc)
-            .zip(hlr.par_chunks_mut(n.max(1)))
-            .zip(kw_memory.par_chunks_mut(n.max(1)))
-            .enumerate()
-            .for_each(|(set, ((q, hlr), memory))| {
-                let param = |k: usize| &routing_params[(k * s + set) * n..(k * s + set + 1) * n];
-                let state = match module {
-                    RoutingModule::Zero | RoutingModule::Lag0 => RoutingState::Lag0,
-                    RoutingModule::Lr => RoutingState::Lr { llr: param(0), hlr },
-                    RoutingModule::Kw => RoutingState::Kw { akw: param(0), bkw: param(1), memory },
-                };
-                route_chunk(network, module, dt, q, tc, state);
-            });
+        hydrology_chunk(setup, forcing, t0, tc, &packed_params, &mut packed_states, q);
+        route_sets(setup, s, routing_params, &mut hlr, &mut kw_memory, q, tc);
         for set in 0..s {
             for (j, &cell) in setup.outlets.iter().enumerate() {
                 let series = &q[(set * npad + cell) * tc..][..tc];
@@ -195,6 +149,89 @@ pub fn forward<T: Kernel>(
         batch.states[hydro_k * s * n..].copy_from_slice(&hlr);
     }
     Ok(out)
+}
+
+/// Checks the network and that every array has the size the setup implies.
+fn check_sizes<T: Real>(setup: &Setup<'_>, forcing: &Forcing<'_, T>, batch: &Batch<T>) -> Result<(), SimulationError> {
+    let network = setup.network;
+    network.validate().map_err(SimulationError::Network)?;
+    let (n, s, nt) = (network.len(), batch.nset, forcing.ntime);
+    check("batch cells", n, batch.ncell)?;
+    check("prcp", nt * n, forcing.prcp.len())?;
+    check("pet", nt * n, forcing.pet.len())?;
+    check("parameters", setup.structure.parameters().len() * s * n, batch.parameters.len())?;
+    check("states", setup.structure.states().len() * s * n, batch.states.len())?;
+    if let Some(&index) = setup.outlets.iter().find(|&&i| i >= n) {
+        return Err(SimulationError::Outlet { index, ncell: n });
+    }
+    let hydrology = setup.structure.hydrology;
+    assert!(hydrology.parameters().len() <= MAX_VARS && hydrology.states().len() <= MAX_VARS);
+    Ok(())
+}
+
+/// The hydrology of every pack of every set over steps `t0..t0 + tc`, in parallel: `q` receives the
+/// runoff `[S, Npad, tc]` [m³/s]; packed parameters and states are `[S, NB, P or K, LANES]`.
+fn hydrology_chunk<T: Kernel>(
+    setup: &Setup<'_>,
+    forcing: &Forcing<'_, T>,
+    t0: usize,
+    tc: usize,
+    packed_params: &[T],
+    packed_states: &mut [T],
+    q: &mut [T],
+) {
+    let (n, lanes) = (setup.network.len(), T::LANES);
+    let nb = n.div_ceil(lanes);
+    let (hydro_p, hydro_k) = (setup.structure.hydrology.parameters().len(), setup.structure.hydrology.states().len());
+    let (dt, dx, dy) = (T::from_f64(setup.dt), T::from_f64(setup.network.dx), T::from_f64(setup.network.dy));
+    q.par_chunks_mut(lanes * tc)
+        .zip(packed_states.par_chunks_mut(hydro_k * lanes))
+        .zip(packed_params.par_chunks(hydro_p * lanes))
+        .enumerate()
+        .for_each(|(item, ((q, states), params))| {
+            let c0 = (item % nb) * lanes;
+            let job = HydrologyJob {
+                prcp: forcing.prcp,
+                pet: forcing.pet,
+                n,
+                t0,
+                tc,
+                c0,
+                width: lanes.min(n - c0),
+                dt,
+                dx,
+                dy,
+            };
+            T::hydrology_pack(&job, params, states, q);
+        });
+}
+
+/// Routes every set over the chunk (sets in parallel); `q`: `[S, Npad, tc]`, runoff in, discharge out.
+fn route_sets<T: Real>(
+    setup: &Setup<'_>,
+    s: usize,
+    routing_params: &[T],
+    hlr: &mut [T],
+    kw_memory: &mut [KwMemory<T>],
+    q: &mut [T],
+    tc: usize,
+) {
+    let n = setup.network.len();
+    let npad = q.len() / (s * tc).max(1);
+    let (module, dt) = (setup.structure.routing, T::from_f64(setup.dt));
+    q.par_chunks_mut((npad * tc).max(1))
+        .zip(hlr.par_chunks_mut(n.max(1)))
+        .zip(kw_memory.par_chunks_mut(n.max(1)))
+        .enumerate()
+        .for_each(|(set, ((q, hlr), memory))| {
+            let param = |k: usize| &routing_params[(k * s + set) * n..(k * s + set + 1) * n];
+            let state = match module {
+                RoutingModule::Zero | RoutingModule::Lag0 => RoutingState::Lag0,
+                RoutingModule::Lr => RoutingState::Lr { llr: param(0), hlr },
+                RoutingModule::Kw => RoutingState::Kw { akw: param(0), bkw: param(1), memory },
+            };
+            route_chunk(setup.network, module, dt, q, tc, state);
+        });
 }
 
 /// `[K, S, N]` → `[S, NB, K, LANES]`, padding the last pack with its first cell.
