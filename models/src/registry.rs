@@ -53,7 +53,6 @@ pub fn find<'a>(vars: &'a [VarInfo], name: &str) -> Option<&'a VarInfo> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn feasibility_uses_smash_tolerance() {
