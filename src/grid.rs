@@ -43,12 +43,4 @@ impl Grid {
     pub fn index(&self, row: usize, col: usize) -> usize {
         row * self.ncol + col
     }
-
-    /// The cell containing the point `(x, y)` \[m\], or `None` outside the grid.
-    pub fn cell_of(&self, x: f64, y: f64) -> Option<(usize, usize)> {
-        let col = ((x - self.xmin) / self.dx).floor();
-        let row = ((self.ymax - y) / self.dy).floor();
-        (col >= 0.0 && row >= 0.0 && (col as usize) < self.ncol && (row as usize) < self.nrow)
-            .then_some((row as usize, col as usize))
-    }
 }

@@ -46,11 +46,6 @@ impl VarInfo {
 /// smash's tolerance on feasible domains.
 pub const F_PRECISION: f64 = 1e-5;
 
-/// Looks a variable up by name.
-pub fn find<'a>(vars: &'a [VarInfo], name: &str) -> Option<&'a VarInfo> {
-    vars.iter().find(|v| v.name == name)
-}
-
 #[cfg(test)]
 mod tests {
 
