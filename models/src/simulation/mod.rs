@@ -218,20 +218,21 @@ fn route_sets<T: Real>(
 ) {
     let n = setup.network.len();
     let npad = q.len() / (s * tc).max(1);
-    let (module, dt) = (setup.structure.routing, T::from_f64(setup.dt));
-    q.par_chunks_mut((npad * tc).max(1))
-        .zip(hlr.par_chunks_mut(n.max(1)))
-        .zip(kw_memory.par_chunks_mut(n.max(1)))
-        .enumerate()
-        .for_each(|(set, ((q, hlr), memory))| {
-            let param = |k: usize| &routing_params[(k * s + set) * n..(k * s + set + 1) * n];
-            let state = match module {
-                RoutingModule::Zero | RoutingModule::Lag0 => RoutingState::Lag0,
-                RoutingModule::Lr => RoutingState::Lr { llr: param(0), hlr },
-                RoutingModule::Kw => RoutingState::Kw { akw: param(0), bkw: param(1), memory },
-            };
-            route_chunk(setup.network, module, dt, q, tc, state);
-        });
+    let (module, dt, network) = (setup.structure.routing, T::from_f64(setup.dt), setup.network);
+    let param = move |k: usize, set: usize| &routing_params[(k * s + set) * n..(k * s + set + 1) * n];
+    let sets = q.par_chunks_mut((npad * tc).max(1)).enumerate();
+    match module {
+        RoutingModule::Zero | RoutingModule::Lag0 => {
+            sets.for_each(|(_, q)| route_chunk(network, module, dt, q, tc, RoutingState::Lag0))
+        }
+        RoutingModule::Lr => sets.zip(hlr.par_chunks_mut(n.max(1))).for_each(|((set, q), hlr)| {
+            route_chunk(network, module, dt, q, tc, RoutingState::Lr { llr: param(0, set), hlr })
+        }),
+        RoutingModule::Kw => sets.zip(kw_memory.par_chunks_mut(n.max(1))).for_each(|((set, q), memory)| {
+            let state = RoutingState::Kw { akw: param(0, set), bkw: param(1, set), memory };
+            route_chunk(network, module, dt, q, tc, state)
+        }),
+    }
 }
 
 /// `[K, S, N]` → `[S, NB, K, LANES]`, padding the last pack with its first cell.
@@ -263,12 +264,12 @@ fn unpack<T: Real>(packed: &[T], values: &mut [T], k: usize, s: usize, n: usize,
     });
 }
 
-/// The routing memory of every set: `hlr` `[S, N]` for lr, the kw memory `[S, N]` for kw.
+/// The routing memory of every set: `hlr` `[S, N]` for lr, the kw memory `[S, N]` for kw (empty otherwise).
 fn routing_memory<T: Real>(module: RoutingModule, states: &[T], sn: usize) -> (Vec<T>, Vec<KwMemory<T>>) {
     match module {
-        RoutingModule::Lr => (states[..sn].to_vec(), vec![KwMemory::default(); sn]),
-        RoutingModule::Kw => (vec![T::ZERO; sn], vec![KwMemory::default(); sn]),
-        _ => (vec![T::ZERO; sn], vec![KwMemory::default(); sn]),
+        RoutingModule::Lr => (states[..sn].to_vec(), Vec::new()),
+        RoutingModule::Kw => (Vec::new(), vec![KwMemory::default(); sn]),
+        RoutingModule::Zero | RoutingModule::Lag0 => (Vec::new(), Vec::new()),
     }
 }
 
