@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::IoError;
+use super::atomic::write_atomically;
 use super::files::{ListedFile, list_files};
 use super::forcing::{AtmosSpec, Forcing, MissingFile, read_atmos_listed};
 use super::values::Values;
@@ -60,7 +61,7 @@ pub fn read_atmos_cached(
     };
     let mut forcing = read_atmos_listed(spec, time, grid, cells, &prcp_files, &pet_files)?;
     forcing.fingerprint = Some(fingerprint.clone());
-    let status = match store(cache_dir, &path, &fingerprint, &forcing) {
+    let status = match store(&path, &fingerprint, &forcing) {
         Ok(()) => previous.map_or(CacheStatus::Created, |reason| CacheStatus::Rebuilt { reason }),
         Err(e) => CacheStatus::NotStored { reason: format!("{}: {e}", path.display()) },
     };
@@ -268,8 +269,7 @@ fn write_f32s(w: &mut impl Write, values: &[f32]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn store(dir: &Path, path: &Path, fingerprint: &str, forcing: &Forcing) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+fn store(path: &Path, fingerprint: &str, forcing: &Forcing) -> std::io::Result<()> {
     let n = forcing.prcp.len();
     let metadata = serde_json::json!({
         "format": FORMAT,
@@ -286,16 +286,14 @@ fn store(dir: &Path, path: &Path, fingerprint: &str, forcing: &Forcing) -> std::
     let mut header = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
     header.resize(header.len().next_multiple_of(8), b' ');
 
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
-    w.write_all(&(header.len() as u64).to_le_bytes())?;
-    w.write_all(&header)?;
-    write_f32s(&mut w, &forcing.prcp)?;
-    write_f32s(&mut w, &forcing.pet)?;
-    w.flush()?;
-    drop(w);
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    write_atomically(path, |file| {
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        w.write_all(&(header.len() as u64).to_le_bytes())?;
+        w.write_all(&header)?;
+        write_f32s(&mut w, &forcing.prcp)?;
+        write_f32s(&mut w, &forcing.pet)?;
+        w.flush()
+    })
 }
 
 #[cfg(test)]

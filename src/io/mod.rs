@@ -21,6 +21,7 @@
 mod error;
 mod georef;
 
+pub mod atomic;
 pub mod cache;
 pub mod descriptor;
 pub mod files;

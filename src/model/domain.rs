@@ -8,9 +8,10 @@ use super::{build_mesh, routing_network};
 use crate::Error;
 use crate::config::{Config, MeshSource};
 use crate::grid::Grid;
+use crate::io::atomic::write_atomically;
 use crate::mesh::{Gauge, Mesh};
 use hydrograd_models::network::RoutingNetwork;
-use safetensors::{Dtype, SafeTensors, serialize_to_file, tensor::TensorView};
+use safetensors::{Dtype, SafeTensors, serialize, tensor::TensorView};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
@@ -98,12 +99,8 @@ fn store(path: &Path, key: &str, mesh: &Mesh, network: &RoutingNetwork) -> std::
         ("npar".to_string(), mesh.npar.to_string()),
         ("gauges".to_string(), serde_json::Value::Array(gauges).to_string()),
     ]);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serialize_to_file(views, Some(metadata), tmp.path()).map_err(std::io::Error::other)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let data = serialize(views, Some(metadata)).map_err(std::io::Error::other)?;
+    write_atomically(path, |file| std::io::Write::write_all(file, &data))
 }
 
 #[cfg(target_endian = "big")]

@@ -4,6 +4,7 @@
 //! fingerprint (`ci-<hash>.safetensors` in the cache folder) and reused while the inputs are unchanged:
 //! on large domains it costs more than the simulation itself.
 
+use crate::io::atomic::write_atomically;
 use crate::io::forcing::Forcing;
 use crate::time::TimeAxis;
 use hydrograd_models::simulation::Kernel;
@@ -43,15 +44,10 @@ fn load(path: &Path, n: usize) -> Option<Vec<f32>> {
 }
 
 fn store(path: &Path, ci: &[f32]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let bytes: Vec<u8> = ci.iter().flat_map(|v| v.to_le_bytes()).collect();
     let view = TensorView::new(Dtype::F32, vec![ci.len()], &bytes).map_err(std::io::Error::other)?;
     let data = serialize([("ci", view)], None::<HashMap<String, String>>).map_err(std::io::Error::other)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &data)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    write_atomically(path, |file| std::io::Write::write_all(file, &data))
 }
 
 #[cfg(test)]
