@@ -9,6 +9,7 @@
 //! batch `[P, S, N]`, discharge at outlets `[S, T, G]`. Fluxes of the operators are in mm per step;
 //! discharge in m³/s.
 
+pub mod adjoint;
 pub mod gr;
 pub mod lanes;
 pub mod network;

@@ -152,7 +152,7 @@ pub fn forward<T: Kernel>(
 }
 
 /// Checks the network and that every array has the size the setup implies.
-fn check_sizes<T: Real>(setup: &Setup<'_>, forcing: &Forcing<'_, T>, batch: &Batch<T>) -> Result<(), SimulationError> {
+pub(crate) fn check_sizes<T: Real>(setup: &Setup<'_>, forcing: &Forcing<'_, T>, batch: &Batch<T>) -> Result<(), SimulationError> {
     let network = setup.network;
     network.validate().map_err(SimulationError::Network)?;
     let (n, s, nt) = (network.len(), batch.nset, forcing.ntime);
@@ -171,7 +171,7 @@ fn check_sizes<T: Real>(setup: &Setup<'_>, forcing: &Forcing<'_, T>, batch: &Bat
 
 /// The hydrology of every pack of every set over steps `t0..t0 + tc`, in parallel: `q` receives the
 /// runoff `[S, Npad, tc]` [m³/s]; packed parameters and states are `[S, NB, P or K, LANES]`.
-fn hydrology_chunk<T: Kernel>(
+pub(crate) fn hydrology_chunk<T: Kernel>(
     setup: &Setup<'_>,
     forcing: &Forcing<'_, T>,
     t0: usize,
@@ -207,7 +207,7 @@ fn hydrology_chunk<T: Kernel>(
 }
 
 /// Routes every set over the chunk (sets in parallel); `q`: `[S, Npad, tc]`, runoff in, discharge out.
-fn route_sets<T: Real>(
+pub(crate) fn route_sets<T: Real>(
     setup: &Setup<'_>,
     s: usize,
     routing_params: &[T],
@@ -236,7 +236,7 @@ fn route_sets<T: Real>(
 }
 
 /// `[K, S, N]` → `[S, NB, K, LANES]`, padding the last pack with its first cell.
-fn pack<T: Real>(values: &[T], k: usize, s: usize, n: usize, lanes: usize) -> Vec<T> {
+pub(crate) fn pack<T: Real>(values: &[T], k: usize, s: usize, n: usize, lanes: usize) -> Vec<T> {
     let nb = n.div_ceil(lanes);
     let mut out = vec![T::ZERO; s * nb * k * lanes];
     out.par_chunks_mut((k * lanes).max(1)).enumerate().for_each(|(item, dst)| {
@@ -253,7 +253,7 @@ fn pack<T: Real>(values: &[T], k: usize, s: usize, n: usize, lanes: usize) -> Ve
 }
 
 /// Inverse of [`pack`], dropping the padding.
-fn unpack<T: Real>(packed: &[T], values: &mut [T], k: usize, s: usize, n: usize, lanes: usize) {
+pub(crate) fn unpack<T: Real>(packed: &[T], values: &mut [T], k: usize, s: usize, n: usize, lanes: usize) {
     let nb = n.div_ceil(lanes);
     values.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, dst)| {
         let (var, set) = (i / s, i % s);
@@ -265,7 +265,7 @@ fn unpack<T: Real>(packed: &[T], values: &mut [T], k: usize, s: usize, n: usize,
 }
 
 /// The routing memory of every set: `hlr` `[S, N]` for lr, the kw memory `[S, N]` for kw (empty otherwise).
-fn routing_memory<T: Real>(module: RoutingModule, states: &[T], sn: usize) -> (Vec<T>, Vec<KwMemory<T>>) {
+pub(crate) fn routing_memory<T: Real>(module: RoutingModule, states: &[T], sn: usize) -> (Vec<T>, Vec<KwMemory<T>>) {
     match module {
         RoutingModule::Lr => (states[..sn].to_vec(), Vec::new()),
         RoutingModule::Kw => (Vec::new(), vec![KwMemory::default(); sn]),
@@ -296,4 +296,4 @@ pub(crate) fn prefetch<T>(values: &[T], start: usize, len: usize) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -8,7 +8,7 @@ use crate::structure::HydrologicalModule;
 
 /// A small network: a 3×4 grid where everything drains to cell 0, with partitions built by hand.
 /// Cells (routing order): partition 0 = [1, 2, 3, 4, 5, 6, 7, 8, 9], partition 1 = [10], partition 2 = [11].
-fn network() -> RoutingNetwork {
+pub(crate) fn network() -> RoutingNetwork {
     let n = 12;
     let mut upstream = vec![Vec::new(); n];
     upstream[10] = vec![1, 2, 3, 4, 5];
@@ -30,7 +30,7 @@ fn network() -> RoutingNetwork {
     }
 }
 
-fn forcing<T: Real>(nt: usize, n: usize) -> (Vec<T>, Vec<T>) {
+pub(crate) fn forcing<T: Real>(nt: usize, n: usize) -> (Vec<T>, Vec<T>) {
     let mut prcp = vec![T::ZERO; nt * n];
     let mut pet = vec![T::ZERO; nt * n];
     for t in 0..nt {
@@ -44,7 +44,7 @@ fn forcing<T: Real>(nt: usize, n: usize) -> (Vec<T>, Vec<T>) {
     (prcp, pet)
 }
 
-fn batch<T: Real>(structure: &Structure, s: usize, n: usize) -> Batch<T> {
+pub(crate) fn batch<T: Real>(structure: &Structure, s: usize, n: usize) -> Batch<T> {
     let params = structure.parameters();
     let states = structure.states();
     let mut p = Vec::new();

@@ -1,0 +1,370 @@
+//! Exact discrete adjoint of the forward simulation (spec §9): ∂J/∂θ for every parameter and initial
+//! state of every cell from one forward and one reverse sweep, with checkpointing.
+//!
+//! The forward sweep runs the simulation segment by segment (`K` steps each), keeping only the states at
+//! segment starts. The cost then gives ∂J/∂Q at the outlets, and the reverse sweep takes the segments
+//! from last to first: it replays the segment from its checkpoint (hydrology, then routing), runs the
+//! routing adjoint cell by cell in reverse topological order, then the hydrology adjoint of every cell in
+//! parallel. Peak memory is `N·(T/K·s + K·b)` values (`s` state values per cell, `b` segment buffers per
+//! cell-step); with `K ≈ √T` it grows like `N·√T`. When the whole run fits the segment budget, one
+//! segment is used and the forward sweep's buffers are reused, so nothing is replayed.
+
+pub mod gr4;
+mod hydrology;
+pub mod routing;
+
+pub use hydrology::AdjointKernel;
+
+use crate::gr::production::percolation_beta;
+use crate::routing::RoutingModule;
+use crate::routing::kw::KwMemory;
+use crate::simulation::{
+    Batch, Forcing, Setup, SimulationError, check_sizes, hydrology_chunk, pack, route_sets, routing_memory, unpack,
+};
+use crate::structure::HydrologicalModule;
+use hydrology::CellSegment;
+use rayon::prelude::*;
+
+/// How the reverse sweep bounds its memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdjointOptions {
+    /// Steps per checkpointed segment; `None` chooses: the whole run when it fits `max_segment_values`,
+    /// else `⌈√T⌉`.
+    pub segment_len: Option<usize>,
+    /// Budget for the segment buffers, in values.
+    pub max_segment_values: usize,
+}
+
+impl Default for AdjointOptions {
+    fn default() -> Self {
+        AdjointOptions { segment_len: None, max_segment_values: 48 << 20 }
+    }
+}
+
+/// What the adjoint kept in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUse {
+    pub segment_len: usize,
+    pub segments: usize,
+    /// Values held by the checkpoints.
+    pub checkpoint_values: usize,
+    /// Values held by the segment buffers.
+    pub segment_values: usize,
+}
+
+/// Cost, discharge and gradients of one parameter set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradient<T> {
+    pub cost: T,
+    /// Discharge at the outlets \[m³/s\], `[T, G]`.
+    pub qsim: Vec<T>,
+    /// ∂J/∂θ per cell, `[P, N]` in the order of [`crate::structure::Structure::parameters`].
+    pub parameters: Vec<T>,
+    /// ∂J/∂(initial state) per cell, `[K, N]` in the order of [`crate::structure::Structure::states`].
+    pub states: Vec<T>,
+    /// Final states `[K, N]`.
+    pub final_states: Vec<T>,
+    pub memory: MemoryUse,
+}
+
+/// States at the start of a segment.
+#[derive(Clone)]
+struct Checkpoint<T> {
+    /// Packed hydrology states `[NB, K, LANES]`.
+    hydrology: Vec<T>,
+    hlr: Vec<T>,
+    kw: Vec<KwMemory<T>>,
+}
+
+/// One segment's forward values: routed discharge `Q` and own runoff `qt` (kw only) \[m³/s\], `[Npad, K]`.
+struct SegmentValues<T> {
+    q: Vec<T>,
+    qt: Vec<T>,
+}
+
+/// Runs the model forward, asks `cost` for `(J, ∂J/∂Q)` on the outlet discharge `[T, G]`, and returns J
+/// with its gradient with respect to every parameter and initial state of every cell.
+///
+/// `parameters`: `[P, N]`; `states`: initial `[K, N]` (one parameter set, the layout of [`Batch`] with `S = 1`).
+///
+/// # Errors
+/// When array sizes disagree with the setup or the network is not topologically ordered.
+pub fn gradient<T: AdjointKernel>(
+    setup: &Setup<'_>,
+    forcing: &Forcing<'_, T>,
+    parameters: &[T],
+    states: &[T],
+    cost: impl FnOnce(&[T]) -> (T, Vec<T>),
+    options: &AdjointOptions,
+) -> Result<Gradient<T>, SimulationError> {
+    let batch = Batch { nset: 1, ncell: setup.network.len(), parameters: parameters.to_vec(), states: states.to_vec() };
+    check_sizes(setup, forcing, &batch)?;
+    match setup.structure.hydrology {
+        HydrologicalModule::Gr4 => {}
+    }
+    let sweep = Sweep::new(setup, forcing, &batch, options);
+    let (qsim, checkpoints, kept, final_states) = sweep.forward();
+    let (cost_value, lambda_out) = cost(&qsim);
+    assert_eq!(lambda_out.len(), qsim.len(), "the cost's gradient must have the shape of the discharge [T, G]");
+    let (grad_params, grad_states) = sweep.reverse(&checkpoints, kept, &lambda_out);
+    let memory = MemoryUse {
+        segment_len: sweep.seg,
+        segments: checkpoints.len(),
+        checkpoint_values: checkpoints.iter().map(|c| c.hydrology.len() + c.hlr.len() + 2 * c.kw.len()).sum(),
+        segment_values: sweep.segment_values(),
+    };
+    Ok(Gradient { cost: cost_value, qsim, parameters: grad_params, states: grad_states, final_states, memory })
+}
+
+/// The fixed context of both sweeps.
+struct Sweep<'a, T> {
+    setup: &'a Setup<'a>,
+    forcing: &'a Forcing<'a, T>,
+    batch: &'a Batch<T>,
+    n: usize,
+    npad: usize,
+    nt: usize,
+    seg: usize,
+    /// Hydrology parameters and states per cell.
+    hp: usize,
+    hk: usize,
+    packed_params: Vec<T>,
+}
+
+impl<'a, T: AdjointKernel> Sweep<'a, T> {
+    fn new(setup: &'a Setup<'a>, forcing: &'a Forcing<'a, T>, batch: &'a Batch<T>, options: &AdjointOptions) -> Self {
+        let n = setup.network.len();
+        let nt = forcing.ntime;
+        let npad = n.div_ceil(T::LANES) * T::LANES;
+        let per_step = npad * if setup.structure.routing == RoutingModule::Kw { 3 } else { 2 };
+        let seg = options
+            .segment_len
+            .unwrap_or_else(|| {
+                if per_step * nt <= options.max_segment_values { nt } else { (nt as f64).sqrt().ceil() as usize }
+            })
+            .clamp(1, nt.max(1));
+        let hp = setup.structure.hydrology.parameters().len();
+        let hk = setup.structure.hydrology.states().len();
+        let packed_params = pack(&batch.parameters[..hp * n], hp, 1, n, T::LANES);
+        Sweep { setup, forcing, batch, n, npad, nt, seg, hp, hk, packed_params }
+    }
+
+    fn segment_values(&self) -> usize {
+        let kw = self.setup.structure.routing == RoutingModule::Kw;
+        self.npad * self.seg * if kw { 3 } else { 2 }
+    }
+
+    fn routing_params(&self) -> &[T] {
+        &self.batch.parameters[self.hp * self.n..]
+    }
+
+    /// Runs one segment from `start`, leaving the states at its end in `state`.
+    fn run_segment(&self, t0: usize, tc: usize, state: &mut Checkpoint<T>) -> SegmentValues<T> {
+        let mut q = vec![T::ZERO; self.npad * tc];
+        hydrology_chunk(self.setup, self.forcing, t0, tc, &self.packed_params, &mut state.hydrology, &mut q);
+        let qt = if self.setup.structure.routing == RoutingModule::Kw { q.clone() } else { Vec::new() };
+        route_sets(self.setup, 1, self.routing_params(), &mut state.hlr, &mut state.kw, &mut q, tc);
+        SegmentValues { q, qt }
+    }
+
+    /// The forward sweep: discharge at the outlets `[T, G]`, the checkpoints, the last segment's values
+    /// when there is a single segment, and the final states `[K, N]`.
+    #[allow(clippy::type_complexity)]
+    fn forward(&self) -> (Vec<T>, Vec<Checkpoint<T>>, Option<SegmentValues<T>>, Vec<T>) {
+        let (n, hk) = (self.n, self.hk);
+        let states = &self.batch.states;
+        let (hlr, kw) = routing_memory(self.setup.structure.routing, &states[hk * n..], n);
+        let mut state = Checkpoint { hydrology: pack(&states[..hk * n], hk, 1, n, T::LANES), hlr, kw };
+        let outlets = self.setup.outlets;
+        let g = outlets.len();
+        let mut qsim = vec![T::ZERO; self.nt * g];
+        let mut checkpoints = Vec::new();
+        let mut kept = None;
+        let mut t0 = 0;
+        while t0 < self.nt {
+            let tc = self.seg.min(self.nt - t0);
+            checkpoints.push(state.clone());
+            let values = self.run_segment(t0, tc, &mut state);
+            for (j, &cell) in outlets.iter().enumerate() {
+                for (t, &v) in values.q[cell * tc..(cell + 1) * tc].iter().enumerate() {
+                    qsim[(t0 + t) * g + j] = v;
+                }
+            }
+            if tc == self.nt {
+                kept = Some(values);
+            }
+            t0 += tc;
+        }
+        let mut final_states = states.clone();
+        unpack(&state.hydrology, &mut final_states[..hk * n], hk, 1, n, T::LANES);
+        if self.setup.structure.routing == RoutingModule::Lr {
+            final_states[hk * n..].copy_from_slice(&state.hlr);
+        }
+        (qsim, checkpoints, kept, final_states)
+    }
+
+    /// The reverse sweep: `(∂J/∂θ [P, N], ∂J/∂states₀ [K, N])` from `lambda_out` = ∂J/∂Q at the outlets.
+    fn reverse(
+        &self,
+        checkpoints: &[Checkpoint<T>],
+        mut kept: Option<SegmentValues<T>>,
+        lambda_out: &[T],
+    ) -> (Vec<T>, Vec<T>) {
+        let (n, hk, nt) = (self.n, self.hk, self.nt);
+        let nparams = self.batch.parameters.len() / n.max(1);
+        let mut lam_hydro_states = vec![[T::ZERO; 3]; n];
+        let mut lam_hydro_params = vec![[T::ZERO; 4]; n];
+        let mut lam_routing_params = vec![T::ZERO; (nparams - self.hp) * n];
+        let mut lam_hlr = vec![T::ZERO; n];
+        let mut lam_kw = vec![KwMemory::default(); n];
+        let g = self.setup.outlets.len();
+        for (s, checkpoint) in checkpoints.iter().enumerate().rev() {
+            let t0 = s * self.seg;
+            let tc = self.seg.min(nt - t0);
+            let values = kept.take().unwrap_or_else(|| self.run_segment(t0, tc, &mut checkpoint.clone()));
+            let mut lam = vec![T::ZERO; n * tc];
+            for (j, &cell) in self.setup.outlets.iter().enumerate() {
+                for t in 0..tc {
+                    lam[cell * tc + t] += lambda_out[(t0 + t) * g + j];
+                }
+            }
+            self.routing_adjoint(&values, checkpoint, tc, &mut lam, &mut lam_hlr, &mut lam_kw, &mut lam_routing_params);
+            drop(values);
+            self.hydrology_adjoint(checkpoint, t0, tc, &lam, &mut lam_hydro_states, &mut lam_hydro_params);
+        }
+        let mut grad_params = vec![T::ZERO; nparams * n];
+        for (cell, lp) in lam_hydro_params.iter().enumerate() {
+            for (k, &v) in lp.iter().enumerate() {
+                grad_params[k * n + cell] = v;
+            }
+        }
+        grad_params[self.hp * n..].copy_from_slice(&lam_routing_params);
+        let mut grad_states = vec![T::ZERO; self.batch.states.len()];
+        for (cell, ls) in lam_hydro_states.iter().enumerate() {
+            for (k, &v) in ls.iter().enumerate() {
+                grad_states[k * n + cell] = v;
+            }
+        }
+        if self.setup.structure.routing == RoutingModule::Lr {
+            grad_states[hk * n..].copy_from_slice(&lam_hlr);
+        }
+        (grad_params, grad_states)
+    }
+
+    /// Routing adjoint of one segment, cells in reverse topological order: `lam` holds ∂J/∂Q `[N, K]` on
+    /// entry and ∂J/∂qt on return.
+    #[allow(clippy::too_many_arguments)]
+    fn routing_adjoint(
+        &self,
+        values: &SegmentValues<T>,
+        start: &Checkpoint<T>,
+        tc: usize,
+        lam: &mut [T],
+        lam_hlr: &mut [T],
+        lam_kw: &mut [KwMemory<T>],
+        lam_params: &mut [T],
+    ) {
+        let module = self.setup.structure.routing;
+        let network = self.setup.network;
+        let Some(&first_routed) = network.partition_offsets.get(1) else { return };
+        if module == RoutingModule::Zero {
+            return;
+        }
+        let n = self.n;
+        let params = self.routing_params();
+        let dt = T::from_f64(self.setup.dt);
+        let dx = T::from_f64(network.dx);
+        let (mut qup, mut lam_qup, mut scratch) = (vec![T::ZERO; tc], vec![T::ZERO; tc], vec![T::ZERO; tc]);
+        for cell in (first_routed..n).rev() {
+            qup.fill(T::ZERO);
+            for &u in network.upstream_of(cell) {
+                let up = &values.q[u as usize * tc..(u as usize + 1) * tc];
+                qup.iter_mut().zip(up).for_each(|(a, &b)| *a += b);
+            }
+            let (before, rest) = lam.split_at_mut(cell * tc);
+            let own = &mut rest[..tc];
+            match module {
+                RoutingModule::Zero => unreachable!("no routing"),
+                RoutingModule::Lag0 => lam_qup.copy_from_slice(own),
+                RoutingModule::Lr => routing::lr_adjoint(
+                    &qup,
+                    start.hlr[cell],
+                    params[cell],
+                    dt,
+                    T::from_f64(network.upstream_area[cell]),
+                    own,
+                    &mut lam_qup,
+                    &mut lam_hlr[cell],
+                    &mut lam_params[cell],
+                    &mut scratch,
+                ),
+                RoutingModule::Kw => {
+                    let (lam_akw, lam_bkw) = lam_params.split_at_mut(n);
+                    routing::kw_adjoint(
+                        &values.q[cell * tc..(cell + 1) * tc],
+                        &values.qt[cell * tc..(cell + 1) * tc],
+                        &qup,
+                        start.kw[cell],
+                        params[cell],
+                        params[n + cell],
+                        dt,
+                        dx,
+                        own,
+                        &mut lam_qup,
+                        &mut lam_kw[cell],
+                        &mut lam_akw[cell],
+                        &mut lam_bkw[cell],
+                    )
+                }
+            }
+            for &u in network.upstream_of(cell) {
+                let dst = &mut before[u as usize * tc..(u as usize + 1) * tc];
+                dst.iter_mut().zip(&lam_qup).for_each(|(a, &b)| *a += b);
+            }
+        }
+    }
+
+    /// Hydrology adjoint of one segment for every cell in parallel; `lam`: ∂J/∂qt `[N, K]` \[per m³/s\].
+    fn hydrology_adjoint(
+        &self,
+        start: &Checkpoint<T>,
+        t0: usize,
+        tc: usize,
+        lam: &[T],
+        lam_states: &mut [[T; 3]],
+        lam_params: &mut [[T; 4]],
+    ) {
+        let (n, lanes) = (self.n, T::LANES);
+        let dt = T::from_f64(self.setup.dt);
+        let network = self.setup.network;
+        let beta = percolation_beta(dt);
+        let to_m3s = T::from_f64(1e-3) * T::from_f64(network.dx) * T::from_f64(network.dy) / dt;
+        let params = &self.batch.parameters;
+        lam.par_chunks(tc)
+            .zip(lam_states.par_iter_mut())
+            .zip(lam_params.par_iter_mut())
+            .enumerate()
+            .with_min_len(16)
+            .for_each_init(
+                || vec![T::ZERO; 3 * tc],
+                |tape, (cell, ((lq, ls), lp))| {
+                    let (b, l) = (cell / lanes, cell % lanes);
+                    let st0 = core::array::from_fn(|k| start.hydrology[(b * self.hk + k) * lanes + l]);
+                    let par = core::array::from_fn(|k| params[k * n + cell]);
+                    let job = CellSegment {
+                        prcp: self.forcing.prcp,
+                        pet: self.forcing.pet,
+                        n,
+                        cell,
+                        t0,
+                        beta,
+                        to_m3s,
+                    };
+                    T::gr4_segment_adjoint(&job, &par, &st0, lq, ls, lp, tape);
+                },
+            );
+    }
+}
+
+#[cfg(test)]
+mod tests;
