@@ -2,11 +2,13 @@
 //! `hydrograd-models`, and discharge at the gauges.
 
 mod domain;
+mod gradient;
 mod interception;
 mod network;
 mod parameters;
 
 pub use domain::load_domain;
+pub use gradient::{DischargeCost, FieldGradient, gradient};
 pub use interception::adjusted_capacity;
 pub use network::routing_network;
 pub use parameters::{Fields, ParameterError};
@@ -119,7 +121,7 @@ pub fn simulate_batch(
 }
 
 /// Forcing in the computation's precision, borrowed when it already is f32.
-trait Precise: Kernel {
+pub(crate) trait Precise: Kernel {
     fn from_f32s(v: &[f32]) -> Cow<'_, [Self]>;
 }
 

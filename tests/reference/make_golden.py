@@ -53,6 +53,8 @@ CASES = {
     "cance_gaps": ("Cance", "lr", "gaps"),
     "lez": ("Lez", "lr", "forward"),
     "france": ("France", "lr", "states"),
+    "cance_grad": ("Cance", "lr", "grad"),
+    "lez_grad": ("Lez", "lr", "grad"),
 }
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
@@ -90,6 +92,8 @@ def expected_files(case: str) -> list[str]:
         files += ["forward.safetensors"]
     elif CASES[case][2] != "mesh_only":
         files += ["atmos.safetensors", "forward.safetensors"]
+    if CASES[case][2] == "grad":
+        files += ["gradient.safetensors"]
     return files
 
 
@@ -368,6 +372,49 @@ def dump_forward(cdir: str, model, cost: float, routing: str) -> dict:
     return {k: list(v.shape) for k, v in {**atmos, "qsim": fwd["qsim"]}.items()}
 
 
+GRAD_VARIABLES = ["cp", "ct", "kexc", "llr", "hi", "hp", "ht", "hlr"]
+
+
+def control_maps(model, names, values) -> dict:
+    """Distributed control values named `<key>-<row>-<col>` (1-based) as [nrow, ncol] maps, 0 elsewhere."""
+    nrow, ncol = model.mesh.nrow, model.mesh.ncol
+    maps = {}
+    for name, v in zip(names, values):
+        key, row, col = str(name).rsplit("-", 2)
+        maps.setdefault(key, np.zeros((nrow, ncol), dtype=np.float32))[int(row) - 1, int(col) - 1] = v
+    return maps
+
+
+def dump_gradients(cdir: str, model) -> None:
+    """smash's adjoint (Model.backward_run): with a cotangent on the discharge of every active cell, and on
+    the default cost J, for distributed controls with the `keep` transform (∂/∂ per-cell physical values),
+    and on J for uniform controls with the default `sbs` transform."""
+    common = {"verbose": False, "ncpu": 1}
+    distributed = {"parameters": GRAD_VARIABLES, "control_tfm": "keep"}
+    names = smash.optimize_control_info(model, mapping="distributed", optimizer="lbfgsb",
+                                        optimize_options=distributed)["name"]
+    nrow, ncol, nt = model.mesh.nrow, model.mesh.ncol, model.setup.ntime_step
+    # active cells in smash's order (column-major) and a smooth, cell- and step-dependent cotangent
+    active = [(r, c) for c in range(ncol) for r in range(nrow) if model.mesh.active_cell[r, c]]
+    t = np.arange(nt, dtype=np.float64)
+    cot = np.stack([1e-3 * (1.0 + 0.5 * np.sin(0.05 * t + 0.3 * k)) for k in range(len(active))]).astype(np.float32)
+    cot_map = np.zeros((nt, nrow, ncol), dtype=np.float32)
+    for k, (r, c) in enumerate(active):
+        cot_map[:, r, c] = cot[k]
+    q_b = model.backward_run(diff_target="q", cotangent=cot, mapping="distributed", optimizer="lbfgsb",
+                             optimize_options=distributed, return_options={"grad": True}, common_options=common)
+    j_b = model.backward_run(mapping="distributed", optimizer="lbfgsb", optimize_options=distributed,
+                             return_options={"grad": True, "cost": True}, common_options=common)
+    u_info = smash.optimize_control_info(model, mapping="uniform")
+    u_b = model.backward_run(mapping="uniform", return_options={"grad": True, "cost": True}, common_options=common)
+    out = {"cotangent": cot_map, "j_cost": np.array([j_b.cost], dtype=np.float32),
+           "uniform_x": f32(u_info["x"]), "uniform_grad": f32(u_b.grad)}
+    out.update({f"q_{k}": v for k, v in control_maps(model, names, q_b.grad).items()})
+    out.update({f"j_{k}": v for k, v in control_maps(model, names, j_b.grad).items()})
+    save_file(out, os.path.join(cdir, "gradient.safetensors"),
+              metadata={"uniform_names": ",".join(map(str, u_info["name"]))})
+
+
 def build_case(case: str, out_dir: str, cache: dict) -> str:
     ds, routing, kind = CASES[case]
     cdir = os.path.join(out_dir, case)
@@ -412,6 +459,8 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
         )
 
     model, cost = run_forward(setup, mesh)
+    if kind == "grad":
+        dump_gradients(cdir, model)
     if kind == "forward" and routing == "lr":
         cache[("base_model", ds)] = model
     shapes = dump_forward(cdir, model, cost, routing)

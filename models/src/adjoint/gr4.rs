@@ -2,8 +2,9 @@
 //!
 //! The step is recomputed from its start states with the forward operators themselves, so the branch
 //! taken at every `min`/`max` and at missing data is the forward's; then the cotangents flow back
-//! through the same formulas in reverse order. At a tie of `min`/`max` the derivative of the branch
-//! the forward returned is used (as Tapenade's adjoint of smash does).
+//! through the same formulas in reverse order. At a tie of `min`/`max` (both arguments equal) the
+//! derivative is the second argument's for `min(e, ·)` in production, and zero for `max(0, x)` at
+//! `x = 0`; these are the choices that reproduce smash's Tapenade gradients (Cance, Lez).
 
 use crate::Real;
 use crate::gr::{exchange::exchange, interception::interception_scaled, production::production};

@@ -351,15 +351,7 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
                     let (b, l) = (cell / lanes, cell % lanes);
                     let st0 = core::array::from_fn(|k| start.hydrology[(b * self.hk + k) * lanes + l]);
                     let par = core::array::from_fn(|k| params[k * n + cell]);
-                    let job = CellSegment {
-                        prcp: self.forcing.prcp,
-                        pet: self.forcing.pet,
-                        n,
-                        cell,
-                        t0,
-                        beta,
-                        to_m3s,
-                    };
+                    let job = CellSegment { prcp: self.forcing.prcp, pet: self.forcing.pet, n, cell, t0, beta, to_m3s };
                     T::gr4_segment_adjoint(&job, &par, &st0, lq, ls, lp, tape);
                 },
             );

@@ -69,7 +69,11 @@ fn central(case: &Case, states: bool, i: usize) -> [(f64, f64); 3] {
     let x = if states { s[i] } else { p[i] };
     let at = |v: f64| {
         let (mut p, mut s) = (p.clone(), s.clone());
-        if states { s[i] = v } else { p[i] = v }
+        if states {
+            s[i] = v
+        } else {
+            p[i] = v
+        }
         case.cost_at(&p, &s)
     };
     [1e-4, 1e-5, 1e-6].map(|rel| {
@@ -82,7 +86,8 @@ fn central(case: &Case, states: bool, i: usize) -> [(f64, f64); 3] {
 fn check_against_finite_differences(routing: RoutingModule) {
     let case = case(routing);
     let g = case.gradient(None);
-    let (j, _) = cost(&forward(&case.setup(), &case.forcing(), &mut case.batch.clone(), &RunOptions::default()).unwrap());
+    let (j, _) =
+        cost(&forward(&case.setup(), &case.forcing(), &mut case.batch.clone(), &RunOptions::default()).unwrap());
     assert!((g.cost - j).abs() <= 1e-12 * j.abs(), "cost {} vs forward {}", g.cost, j);
     let names = [case.structure.parameters(), case.structure.states()];
     let n = case.net.len();
@@ -132,13 +137,10 @@ fn checkpointed_segments_give_the_single_segment_gradient() {
             assert_eq!(split.memory.segments, NT.div_ceil(k));
             assert_eq!(split.qsim, whole.qsim);
             assert_eq!(split.final_states, whole.final_states);
-            for (a, b) in split.parameters.iter().chain(&split.states).zip(whole.parameters.iter().chain(&whole.states)) {
+            for (a, b) in split.parameters.iter().chain(&split.states).zip(whole.parameters.iter().chain(&whole.states))
+            {
                 assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-9), "{} K={k}: {a} vs {b}", routing.name());
             }
         }
     }
 }
-
-
-
-

@@ -152,7 +152,11 @@ pub fn forward<T: Kernel>(
 }
 
 /// Checks the network and that every array has the size the setup implies.
-pub(crate) fn check_sizes<T: Real>(setup: &Setup<'_>, forcing: &Forcing<'_, T>, batch: &Batch<T>) -> Result<(), SimulationError> {
+pub(crate) fn check_sizes<T: Real>(
+    setup: &Setup<'_>,
+    forcing: &Forcing<'_, T>,
+    batch: &Batch<T>,
+) -> Result<(), SimulationError> {
     let network = setup.network;
     network.validate().map_err(SimulationError::Network)?;
     let (n, s, nt) = (network.len(), batch.nset, forcing.ntime);
