@@ -32,6 +32,9 @@ pub struct VarInfo {
     pub bounds: (f64, f64),
     /// Feasible domain, open interval `(low, high)`; infinite ends allowed.
     pub feasible: (f64, f64),
+    /// Whether calibration may optimize it (smash's `OPTIMIZABLE_*`: every variable but `ci`, which the
+    /// interception-capacity adjustment sets).
+    pub optimizable: bool,
 }
 
 impl VarInfo {

@@ -14,6 +14,7 @@ pub const PARAMETERS: &[VarInfo] = &[
         default: DefaultValue::Fixed(1e-6),
         bounds: (1e-6, 100.0),
         feasible: (0.0, f64::INFINITY),
+        optimizable: false,
     },
     VarInfo {
         name: "cp",
@@ -22,6 +23,7 @@ pub const PARAMETERS: &[VarInfo] = &[
         default: DefaultValue::Fixed(200.0),
         bounds: (1e-6, 1000.0),
         feasible: (0.0, f64::INFINITY),
+        optimizable: true,
     },
     VarInfo {
         name: "ct",
@@ -30,6 +32,7 @@ pub const PARAMETERS: &[VarInfo] = &[
         default: DefaultValue::Fixed(500.0),
         bounds: (1e-6, 1000.0),
         feasible: (0.0, f64::INFINITY),
+        optimizable: true,
     },
     VarInfo {
         name: "kexc",
@@ -38,6 +41,7 @@ pub const PARAMETERS: &[VarInfo] = &[
         default: DefaultValue::Fixed(0.0),
         bounds: (-50.0, 50.0),
         feasible: (f64::NEG_INFINITY, f64::INFINITY),
+        optimizable: true,
     },
 ];
 
@@ -56,6 +60,7 @@ const fn state(name: &'static str, description: &'static str) -> VarInfo {
         default: DefaultValue::Fixed(0.01),
         bounds: (1e-6, 0.999999),
         feasible: (0.0, 1.0),
+        optimizable: true,
     }
 }
 

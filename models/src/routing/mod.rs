@@ -63,5 +63,5 @@ pub(crate) const fn positive(
     default: DefaultValue,
     bounds: (f64, f64),
 ) -> VarInfo {
-    VarInfo { name, unit, description, default, bounds, feasible: (0.0, f64::INFINITY) }
+    VarInfo { name, unit, description, default, bounds, feasible: (0.0, f64::INFINITY), optimizable: true }
 }
