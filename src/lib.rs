@@ -12,6 +12,7 @@ pub mod grid;
 pub mod io;
 pub mod mesh;
 pub mod model;
+pub mod optim;
 pub mod output;
 pub mod time;
 
