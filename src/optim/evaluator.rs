@@ -12,8 +12,8 @@ pub(crate) fn validate(x0: &[f64], bounds: &Bounds) -> Result<(), OptimError> {
         return Err(OptimError::BoundsLength { n, lower: bounds.lower.len(), upper: bounds.upper.len() });
     }
     for (index, ((&value, &lower), &upper)) in x0.iter().zip(&bounds.lower).zip(&bounds.upper).enumerate() {
-        // `!(l <= u)` also catches NaN; a lower bound of +inf or an upper bound of -inf leaves no feasible point.
-        if !(lower <= upper) || lower == f64::INFINITY || upper == f64::NEG_INFINITY {
+        // NaN bounds, inverted ones, and a lower bound of +inf or an upper bound of -inf leave no feasible point.
+        if lower.is_nan() || upper.is_nan() || lower > upper || lower == f64::INFINITY || upper == f64::NEG_INFINITY {
             return Err(OptimError::InvalidBounds { index, lower, upper });
         }
         if !value.is_finite() {

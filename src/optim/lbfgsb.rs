@@ -134,8 +134,11 @@ struct Adapter<'a, 'f> {
     iteration: &'a Cell<usize>,
     lower: Vec<f64>,
     upper: Vec<f64>,
-    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: RefCell<Option<Memo>>,
 }
+
+/// The last evaluated point, its cost and gradient.
+type Memo = (Vec<f64>, f64, Vec<f64>);
 
 impl Adapter<'_, '_> {
     fn evaluate(&self, x: &[f64]) -> Result<(f64, Vec<f64>), OptimError> {
