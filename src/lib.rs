@@ -5,6 +5,7 @@
 //! operators of `hydrograd-models`) → `cost` metrics → `output`. See `docs/architecture.md`.
 
 pub mod bench;
+pub mod calibration;
 pub mod config;
 pub mod cost;
 mod error;
