@@ -13,6 +13,7 @@ pub mod io;
 pub mod mesh;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod time;
 
 pub use error::Error;
