@@ -3,6 +3,7 @@
 //!
 //! Needs the Debian package `chromium` (`/usr/bin/chromium`, or the binary named by
 //! `HYDROGRAD_CHROMIUM`); `tests/run_all.sh` installs it. Without it the tests fail: they never skip.
+//! Set `HYDROGRAD_REPORT_OUT=<file.html>` to keep a copy of the realistic page.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -175,6 +176,10 @@ fn realistic_report_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
     std::fs::write(&page, &html).unwrap();
+    if let Ok(keep) = std::env::var("HYDROGRAD_REPORT_OUT") {
+        // For looking at the page: `HYDROGRAD_REPORT_OUT=/tmp/report.html cargo test --test report_browser`.
+        std::fs::write(keep, &html).unwrap();
+    }
     let check = render_check(&page);
     assert_eq!(check["errors"], serde_json::json!([]), "errors in the page: {check}");
     assert_eq!(check["plots"], 3 + 1, "{check}");

@@ -141,7 +141,7 @@ pub(crate) fn figure(map: &ParameterMap, index: usize) -> String {
 /// A vertical SVG colorbar: viridis from `min` (bottom) to `max` (top), labelled, with the unit on top.
 fn colorbar(s: &Stats, unit: &str, index: usize) -> String {
     let (x, y, w, h) = (4.0, 22.0, 16.0, 220.0);
-    let mut out = r#"<svg class="colorbar" viewBox="0 0 96 256" role="img" aria-label="colour scale">"#.to_string();
+    let mut out = r#"<svg class="colorbar" viewBox="0 0 84 256" role="img" aria-label="colour scale">"#.to_string();
     let _ = write!(out, r#"<text class="unit" x="{x}" y="12">{}</text>"#, escape(unit));
     if s.active == 0 {
         let _ = write!(out, r#"<rect class="inactive" x="{x}" y="{y}" width="{w}" height="{h}"/></svg>"#);

@@ -59,8 +59,9 @@ svg text{font-family:inherit;fill:#333}
 .map-body{display:flex;gap:8px;align-items:flex-start}
 img.map{display:block;flex:1 1 auto;min-width:0;max-width:100%;height:auto;background:#e4e7eb;border:1px solid var(--line)}
 img.pixelated{image-rendering:pixelated}
-svg.colorbar{flex:0 0 80px;width:80px;height:auto}
-.colorbar .unit{font-size:11px;fill:#5b6573}
+svg.colorbar{flex:0 0 84px;width:84px;height:auto}
+.colorbar .tick{font-size:12px}
+.colorbar .unit{font-size:12px;fill:#5b6573}
 .inactive{fill:#e4e7eb}
 .error{color:#b00020}
 .empty{color:var(--muted)}
