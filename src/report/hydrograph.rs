@@ -42,7 +42,7 @@ pub(crate) fn figure(h: &Hydrograph, index: usize) -> String {
     let has_data = hi.is_finite();
     let ((y0, y1), y_ticks) = svg::nice_ticks(lo, if has_data { hi } else { 1.0 }, 5);
     let frame = Frame::new((h.start_ms as f64, t_end as f64), (y0, y1));
-    let x_ticks = date_ticks(h.start_ms, t_end, 9);
+    let x_ticks = date_ticks(h.start_ms, t_end, frame.columns() as f64);
 
     let mut plot = svg::open(&format!("hydrograph-{index}"), &format!("Hydrograph of gauge {}", h.code));
     plot.push_str(&svg::axes(&frame, &x_ticks, &y_ticks, "time (UTC)", "discharge [m³/s]"));

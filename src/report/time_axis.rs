@@ -34,16 +34,18 @@ const STEPS: [Step; 17] = [
     Step::Months(120, "%Y"),
 ];
 
-/// Ticks at round UTC instants within `[t0, t1]` [unix ms], at most `max_ticks` of them (the finest
-/// spacing that fits), labelled with dates (and hours for spacings under a day).
-pub(crate) fn date_ticks(t0: i64, t1: i64, max_ticks: usize) -> Vec<Tick> {
-    let max_ticks = max_ticks.max(2);
+/// Ticks at round UTC instants within `[t0, t1]` [unix ms] on an axis `width` pixels long: the finest
+/// spacing whose labels fit (about 6 px per character plus 20 px between labels), labelled with dates
+/// (and hours for spacings under a day).
+pub(crate) fn date_ticks(t0: i64, t1: i64, width: f64) -> Vec<Tick> {
     for step in STEPS {
+        let format = match step {
+            Step::Fixed(_, f) | Step::Months(_, f) => f,
+        };
+        let label_px = 6.0 * label(0, format).map_or(12, |l| l.chars().count()) as f64 + 20.0;
+        let max_ticks = ((width / label_px) as usize).max(2);
         let ticks = ticks_for(step, t0, t1);
         if ticks.len() <= max_ticks || matches!(step, Step::Months(120, _)) {
-            let format = match step {
-                Step::Fixed(_, f) | Step::Months(_, f) => f,
-            };
             return ticks
                 .into_iter()
                 .filter_map(|ms| Some(Tick { pos: ms as f64, label: label(ms, format)? }))
@@ -103,7 +105,7 @@ mod tests {
     }
 
     fn labels(t0: i64, t1: i64) -> Vec<String> {
-        date_ticks(t0, t1, 9).into_iter().map(|t| t.label).collect()
+        date_ticks(t0, t1, 868.0).into_iter().map(|t| t.label).collect()
     }
 
     #[test]
@@ -144,10 +146,18 @@ mod tests {
     }
 
     #[test]
-    fn decades_get_year_ticks() {
+    fn months_and_years() {
         let l = labels(ms(2001, 6, 1, 0), ms(2019, 2, 1, 0));
-        assert_eq!(l, ["2005", "2010", "2015"]);
+        assert_eq!(l, (2002..=2019).map(|y| y.to_string()).collect::<Vec<_>>());
+        let l = labels(ms(1950, 6, 1, 0), ms(2019, 2, 1, 0));
+        assert_eq!(
+            l,
+            ["1955", "1960", "1965", "1970", "1975", "1980", "1985", "1990", "1995", "2000", "2005", "2010", "2015"]
+        );
         let l = labels(ms(2019, 1, 15, 0), ms(2020, 1, 1, 0));
-        assert_eq!(l, ["Apr 2019", "Jul 2019", "Oct 2019", "Jan 2020"]);
+        assert_eq!(l.len(), 12);
+        assert_eq!((l[0].as_str(), l[11].as_str()), ("Feb 2019", "Jan 2020"));
+        let l = labels(ms(2018, 1, 15, 0), ms(2020, 1, 1, 0));
+        assert_eq!(l, ["Apr 2018", "Jul 2018", "Oct 2018", "Jan 2019", "Apr 2019", "Jul 2019", "Oct 2019", "Jan 2020"]);
     }
 }
