@@ -15,6 +15,7 @@ pub mod mesh;
 pub mod model;
 pub mod optim;
 pub mod output;
+pub mod report;
 pub mod time;
 
 pub use error::Error;

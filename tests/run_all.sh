@@ -4,7 +4,7 @@
 #   bash tests/run_all.sh
 #
 # Installs what it needs and reuses what is already there:
-#   - Debian packages (apt-get) only if something is missing: python3, python3-venv, gcc/libc6-dev
+#   - Debian packages (apt-get) only if something is missing: python3, python3-venv, gcc/libc6-dev, chromium
 #   - a Python venv at ${HYDROGRAD_VENV:-<repo>/.venv} with hydro-smash==1.3.0, spotpy, safetensors
 #     (pip runs only when they are not importable)
 #   - golden reference files from smash in ${HYDROGRAD_GOLDEN_DIR:-<repo>/tests/golden}
@@ -34,6 +34,8 @@ else
     missing_debs+=(python3-venv)
 fi
 command -v cc >/dev/null 2>&1 || missing_debs+=(gcc libc6-dev)
+# headless browser for tests/report_browser.rs
+command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 
 if ((${#missing_debs[@]})); then
     say "missing system packages: ${missing_debs[*]}"
