@@ -63,7 +63,11 @@ fn assert_close(ours: f64, reference: f64, what: &str) {
         return;
     }
     let tol = 1e-5 * reference.abs().max(1e-6);
-    assert!((ours - reference).abs() <= tol, "{what}: {ours} vs smash {reference} (|Δ| = {:e})", (ours - reference).abs());
+    assert!(
+        (ours - reference).abs() <= tol,
+        "{what}: {ours} vs smash {reference} (|Δ| = {:e})",
+        (ours - reference).abs()
+    );
 }
 
 #[test]
@@ -132,7 +136,11 @@ fn signatures_equal_smash_signatures() {
             let (p, q) = (r.prcp_cvt(g), r.series(q_name, g));
             for (k, s) in EVENT.iter().enumerate() {
                 let ours = s.value(&p[a..=b], &q[a..=b]) as f64;
-                assert_close(ours, values[e * 8 + k], &format!("{s:?} {domain} event {e} (gauge {g}, steps {a}..={b})"));
+                assert_close(
+                    ours,
+                    values[e * 8 + k],
+                    &format!("{s:?} {domain} event {e} (gauge {g}, steps {a}..={b})"),
+                );
             }
         }
     }
