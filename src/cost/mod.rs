@@ -1,6 +1,29 @@
 //! Cost terms comparing simulated and observed discharge (spec §7).
+//!
+//! * [`options`]: smash's `cost_options` ([`CostOptions`]), validated from a TOML table.
+//! * [`observation`]: the observation cost `J_obs` and its gradient ([`ObservationCost`]), built on
+//!   [`efficiency`] metrics, [`signatures`] (with the [`baseflow`] filter and [`quantile`]s) and flood
+//!   events from [`segmentation`]; [`gauge_forcing`] gives the gauge mean precipitation it needs.
+//! * [`regularization`]: the prior and smoothing terms.
+//! * [`metrics`]: plain f32 NSE/KGE for run summaries ([`gauge_scores`]).
 
+pub mod baseflow;
+pub mod efficiency;
+pub mod gauge_forcing;
 pub mod metrics;
+pub mod observation;
+pub mod options;
+pub mod quantile;
+pub mod regularization;
+pub mod segmentation;
+pub mod signatures;
+
+pub use efficiency::Metric;
+pub use gauge_forcing::{downstream_gauges, gauge_areas, gauge_mean_forcing};
+pub use observation::{CostSetup, Evaluation, ObservationCost};
+pub use options::{CostError, CostOptions, JobsComponent, RawCostOptions, RegComponent, RegWeight, Transform};
+pub use regularization::{Smoothing, prior};
+pub use signatures::Signature;
 
 /// Efficiency of the simulation at one gauge.
 #[derive(Debug, Clone, PartialEq)]

@@ -55,6 +55,7 @@ CASES = {
     "france": ("France", "lr", "states"),
     "cance_grad": ("Cance", "lr", "grad"),
     "lez_grad": ("Lez", "lr", "grad"),
+    "cance_cost": ("Cance", "lr", "cost"),
 }
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
@@ -90,6 +91,8 @@ def expected_files(case: str) -> list[str]:
     files = ["config.toml", "mesh.safetensors"]
     if CASES[case][2] == "states":
         files += ["forward.safetensors"]
+    elif CASES[case][2] == "cost":
+        files += ["cost.safetensors"]
     elif CASES[case][2] != "mesh_only":
         files += ["atmos.safetensors", "forward.safetensors"]
     if CASES[case][2] == "grad":
@@ -446,6 +449,9 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
         write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
         return info + f"; T={model.setup.ntime_step}; parameters and final states {list(fwd)}"
 
+    if kind == "cost":
+        return build_cost_case(cdir, setup, mesh, mesh_src, cache) + "; " + info
+
     missing = "error"
     if kind == "gaps":
         key = ("base_model", ds)
@@ -466,6 +472,93 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
     shapes = dump_forward(cdir, model, cost, routing)
     write_config(os.path.join(cdir, "config.toml"), setup, mesh_src, missing)
     return info + f"; T={model.setup.ntime_step} shapes={shapes}; J={cost:.7f}"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# cance_cost: smash's cost, metrics, signatures and event segmentation on one forward run
+# ----------------------------------------------------------------------------------------------------------
+
+# cost_options combinations for `J` (together they cover every jobs_cmpt; see tests/reference_cost.rs)
+COST_OPTIONS = [
+    {},
+    {"jobs_cmpt": ["nse", "nnse", "kge", "mae"], "wjobs_cmpt": [0.4, 0.3, 0.2, 0.1], "gauge": "all"},
+    {
+        "jobs_cmpt": ["mape", "mse", "rmse", "lgrm"],
+        "gauge": ["V3517010", "V3515010"],
+        "wgauge": [0.7, 0.3],
+        "end_warmup": "2014-10-01 00:00",
+    },
+    {"jobs_cmpt": ["nse", "kge", "rmse"], "jobs_cmpt_tfm": ["sqrt", "inv", "sqrt"], "gauge": "all"},
+    {"jobs_cmpt": "nse", "jobs_cmpt_tfm": "inv", "gauge": "all", "wgauge": "median"},
+    {"jobs_cmpt": ["Crc", "Crchf", "Crclf", "Crch2r"], "gauge": "all", "wgauge": "lquartile"},
+    {
+        "jobs_cmpt": ["Cfp2", "Cfp10", "Cfp50", "Cfp90", "kge"],
+        "gauge": "all",
+        "wgauge": "uquartile",
+        "end_warmup": "2014-10-15 12:00",
+    },
+    {"jobs_cmpt": ["Eff", "Ebf", "Erc", "Erchf"], "gauge": "all"},
+    {"jobs_cmpt": ["Erclf", "Erch2r", "Elt", "Epf"], "gauge": "all", "wjobs_cmpt": [1, 2, 0.5, 0.25]},
+    {
+        "jobs_cmpt": ["nse", "Epf", "Crc", "Erc"],
+        "jobs_cmpt_tfm": ["sqrt", "keep", "keep", "keep"],
+        "gauge": ["V3524010", "V3515010"],
+        "wgauge": [2, 1],
+        "end_warmup": "2014-10-20 00:00",
+        "event_seg": {"peak_quant": 0.99, "max_duration": 120},
+    },
+    {"jobs_cmpt": ["nse", "kge"], "wjobs_cmpt": "median", "gauge": "V3515010"},
+    {"jobs_cmpt": ["Epf", "lgrm"], "gauge": "all", "wgauge": "median", "end_warmup": "2014-11-01 00:00"},
+]
+
+COST_METRICS = ["nse", "nnse", "kge", "mae", "mape", "mse", "rmse", "lgrm"]
+CONT_SIGNS = ["Crc", "Crchf", "Crclf", "Crch2r", "Cfp2", "Cfp10", "Cfp50", "Cfp90"]
+EVENT_SIGNS = ["Eff", "Ebf", "Erc", "Erchf", "Erclf", "Erch2r", "Elt", "Epf"]
+
+
+def build_cost_case(cdir: str, setup: dict, mesh: dict, mesh_src: dict, cache: dict) -> str:
+    from smash.core.signal_analysis.segmentation._tools import _mask_event
+
+    key = ("base_model", "Cance")
+    model = cache[key] if key in cache else run_forward(setup, mesh)[0]
+    cache[key] = model
+    codes = [str(c) for c in model.mesh.code]
+    common = {"verbose": False, "ncpu": 1}
+
+    t = {
+        "qobs": f32(model.response_data.q),  # [G, T]
+        "qsim": f32(model.response.q),
+        "mean_prcp": f32(model.atmos_data.mean_prcp),
+        "area_dln": f32(model.mesh.area_dln),
+        "evaluation": np.ascontiguousarray(smash.evaluation(model, metric=COST_METRICS), dtype=np.float64),
+    }
+    info = _mask_event(model=model, gauge=np.array(codes))
+    t["mask_event"] = np.ascontiguousarray(info["mask"], dtype=np.int32)
+
+    st = pd.Timestamp(model.setup.start_time)
+    dt = float(model.setup.dt)
+    for domain in ("obs", "sim"):
+        sig = smash.signatures(model, gauge="all", domain=domain)
+        cont = sig.cont.set_index("code").loc[codes, CONT_SIGNS].to_numpy(dtype=np.float64)
+        t[f"cont_{domain}"] = np.ascontiguousarray(cont)
+        ev = sig.event[sig.event["start"].notna()]
+        t[f"event_{domain}"] = np.ascontiguousarray(ev[EVENT_SIGNS].to_numpy(dtype=np.float64))
+        if domain == "obs":
+            steps = lambda col: [int((pd.Timestamp(v) - st).total_seconds() // dt) for v in ev[col]]  # noqa: E731
+            t["event_gauge"] = np.array([codes.index(c) for c in ev["code"]], dtype=np.int32)
+            t["event_start"] = np.array(steps("start"), dtype=np.int32)
+            t["event_end"] = np.array(steps("end"), dtype=np.int32)
+
+    costs = []
+    for opts in COST_OPTIONS:
+        ret = model.forward_run(
+            cost_options=json.loads(json.dumps(opts)), common_options=common, return_options={"cost": True}
+        )
+        costs.append(float(ret.cost))
+    t["cost"] = np.array(costs, dtype=np.float32)
+    save_file(t, os.path.join(cdir, "cost.safetensors"), metadata={"code": ",".join(codes), "cost_options": json.dumps(COST_OPTIONS)})
+    write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
+    return f"{len(ev)} events, J = {', '.join(f'{c:.6g}' for c in costs)}"
 
 
 def main() -> int:
