@@ -28,10 +28,19 @@ struct Linear {
     cotangent: Vec<f64>,
 }
 
-impl DischargeCost for Linear {
+impl Linear {
     fn evaluate<T: Real>(&self, q: &[T]) -> (T, Vec<T>) {
         let j = q.iter().zip(&self.cotangent).map(|(&q, &c)| q.to_f64() * c).sum();
         (T::from_f64(j), self.cotangent.iter().map(|&c| T::from_f64(c)).collect())
+    }
+}
+
+impl DischargeCost for Linear {
+    fn evaluate_f32(&self, q: &[f32], _: bool) -> (f32, Vec<f32>) {
+        self.evaluate(q)
+    }
+    fn evaluate_f64(&self, q: &[f64], _: bool) -> (f64, Vec<f64>) {
+        self.evaluate(q)
     }
 }
 

@@ -129,7 +129,9 @@ pub struct Variable {
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
 pub enum ControlError {
-    #[error("optimize_options.parameters: '{name}' is not an optimizable parameter or state of this structure (choices: {choices})")]
+    #[error(
+        "optimize_options.parameters: '{name}' is not an optimizable parameter or state of this structure (choices: {choices})"
+    )]
     UnknownName { name: String, choices: String },
     #[error("optimize_options.parameters: '{name}' is given twice")]
     Duplicate { name: String },
@@ -141,7 +143,9 @@ pub enum ControlError {
         "optimize_options.bounds.{name}: [{lower}, {upper}] does not include the current values, which span [{min}, {max}]"
     )]
     BoundsExcludeValues { name: String, lower: f64, upper: f64, min: f64, max: f64 },
-    #[error("optimize_options.control_tfm: '{tfm}' needs bounds strictly inside the feasible domain of {name}: {lower}..{upper}")]
+    #[error(
+        "optimize_options.control_tfm: '{tfm}' needs bounds strictly inside the feasible domain of {name}: {lower}..{upper}"
+    )]
     TransformDomain { name: String, tfm: &'static str, lower: f64, upper: f64 },
 }
 
@@ -331,7 +335,11 @@ impl ControlSpace {
     /// ∂/∂(physical) → ∂/∂x for control vector `x`, entry by entry.
     pub fn physical_to_control(&self, x: &[f64], grad_physical: &[f64]) -> Vec<f64> {
         let m = self.per_variable();
-        x.iter().zip(grad_physical).enumerate().map(|(i, (&xi, &g))| g * self.variables[i / m].transform.derivative(xi)).collect()
+        x.iter()
+            .zip(grad_physical)
+            .enumerate()
+            .map(|(i, (&xi, &g))| g * self.variables[i / m].transform.derivative(xi))
+            .collect()
     }
 
     /// The gradient with respect to `x` from the gradients with respect to every cell's parameters and

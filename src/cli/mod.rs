@@ -1,7 +1,9 @@
 //! Subcommands, one file each. They parse arguments, call one library function and print the result.
 
 mod bench;
+mod grad;
 mod run;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +19,10 @@ struct Cli {
 enum Command {
     /// Forward run: simulate discharge for a configuration and write the outputs.
     Run(run::RunArgs),
+    /// Gradient of the cost ([cost_options]) with respect to every parameter and initial state of every cell.
+    Grad(grad::GradArgs),
+    /// Calibrate: run the [[train.stage]] list (SBS, L-BFGS-B, Adam, ...), resumable, with a report.
+    Train(train::TrainArgs),
     /// Measure forward throughput in cell-steps per second (benches/compare.py sets it beside smash).
     Bench(bench::BenchArgs),
 }
@@ -25,6 +31,8 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Grad(args) => grad::grad(args),
+        Command::Train(args) => train::train(args),
         Command::Bench(args) => bench::bench(args),
     };
     match result {

@@ -6,8 +6,10 @@
 
 mod error;
 mod raw;
+mod train;
 
 pub use error::ConfigError;
+pub use train::StageConfig;
 
 use crate::io::forcing::{AtmosSpec, MissingFile};
 use crate::time::{TimeAxis, parse_datetime};
@@ -72,6 +74,10 @@ pub struct Config {
     pub mesh: MeshSource,
     pub parameters: Overrides,
     pub initial_states: Overrides,
+    /// `[cost_options]`, validated against the mesh's gauges when used.
+    pub cost_options: crate::cost::RawCostOptions,
+    /// `[[train.stage]]`, in order.
+    pub stages: Vec<StageConfig>,
 }
 
 impl Config {
@@ -109,6 +115,7 @@ impl Config {
         }
         let parameters = overrides(&raw.parameters, &structure.parameters(), "parameters", &resolve, &invalid)?;
         let initial_states = overrides(&raw.initial_states, &structure.states(), "initial_states", &resolve, &invalid)?;
+        let stages = train::stages(&raw.train, path)?;
         Ok(Config {
             path: path.to_path_buf(),
             hash: format!("{:x}", Sha256::digest(text.as_bytes())),
@@ -124,6 +131,8 @@ impl Config {
             mesh,
             parameters,
             initial_states,
+            cost_options: raw.cost_options.clone(),
+            stages,
         })
     }
 }

@@ -13,6 +13,11 @@ pub(super) struct RawConfig {
     pub parameters: toml::Table,
     #[serde(default)]
     pub initial_states: toml::Table,
+    /// `[cost_options]`: the cost of `hydrograd grad` (smash's keys).
+    #[serde(default)]
+    pub cost_options: crate::cost::RawCostOptions,
+    #[serde(default)]
+    pub train: super::train::RawTrain,
 }
 
 fn default_hydrological_module() -> String {

@@ -4,15 +4,31 @@
 use super::{Fields, Inputs, Precise};
 use crate::Error;
 use crate::config::{Config, Precision};
-use hydrograd_models::Real;
 use hydrograd_models::adjoint::{self, AdjointKernel, AdjointOptions, MemoryUse};
-use hydrograd_models::simulation::{self, Setup};
+use hydrograd_models::simulation::{self, Batch, RunOptions, Setup};
 
-/// A cost of the discharge at some cells, differentiable: `(J, ∂J/∂Q)` from `Q` \[m³/s\], both `[T, G]`.
-///
-/// Generic over the float so the cost runs in the simulation's precision (smash's f32 by default).
+/// A cost of the discharge at some cells, differentiable: `(J, ∂J/∂Q)` from `Q` \[m³/s\], both `[T, G]`,
+/// in the simulation's precision (smash's f32 by default). `gradient = false` may return an empty vector.
 pub trait DischargeCost {
-    fn evaluate<T: Real>(&self, q: &[T]) -> (T, Vec<T>);
+    fn evaluate_f32(&self, q: &[f32], gradient: bool) -> (f32, Vec<f32>);
+    fn evaluate_f64(&self, q: &[f64], gradient: bool) -> (f64, Vec<f64>);
+}
+
+/// The float types a [`DischargeCost`] is evaluated in.
+pub(crate) trait CostFloat: Precise + AdjointKernel {
+    fn cost(c: &impl DischargeCost, q: &[Self], gradient: bool) -> (Self, Vec<Self>);
+}
+
+impl CostFloat for f32 {
+    fn cost(c: &impl DischargeCost, q: &[f32], gradient: bool) -> (f32, Vec<f32>) {
+        c.evaluate_f32(q, gradient)
+    }
+}
+
+impl CostFloat for f64 {
+    fn cost(c: &impl DischargeCost, q: &[f64], gradient: bool) -> (f64, Vec<f64>) {
+        c.evaluate_f64(q, gradient)
+    }
 }
 
 /// Cost, discharge and gradients of one parameter set.
@@ -47,7 +63,7 @@ pub fn gradient(
     }
 }
 
-fn gradient_as<T: Precise + AdjointKernel>(
+fn gradient_as<T: CostFloat>(
     config: &Config,
     inputs: &Inputs,
     parameters: &Fields,
@@ -66,7 +82,7 @@ fn gradient_as<T: Precise + AdjointKernel>(
         &forcing,
         &to_t(&parameters.values),
         &to_t(&states.values),
-        |q| cost.evaluate(q),
+        |q| T::cost(cost, q, true),
         options,
     )?;
     let to_f64 = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
@@ -79,4 +95,42 @@ fn gradient_as<T: Precise + AdjointKernel>(
         final_states: with_values(states, &g.final_states),
         memory: g.memory,
     })
+}
+
+/// The cost of one parameter set from a forward run only (no adjoint), in the configuration's precision.
+///
+/// # Returns
+/// `(J, discharge at the cells [T, G] in m³/s)`.
+pub fn forward_cost(
+    config: &Config,
+    inputs: &Inputs,
+    parameters: &Fields,
+    states: &Fields,
+    cells: &[usize],
+    cost: &impl DischargeCost,
+) -> Result<(f64, Vec<f32>), Error> {
+    match config.precision {
+        Precision::F32 => forward_cost_as::<f32>(config, inputs, parameters, states, cells, cost),
+        Precision::F64 => forward_cost_as::<f64>(config, inputs, parameters, states, cells, cost),
+    }
+}
+
+fn forward_cost_as<T: CostFloat>(
+    config: &Config,
+    inputs: &Inputs,
+    parameters: &Fields,
+    states: &Fields,
+    cells: &[usize],
+    cost: &impl DischargeCost,
+) -> Result<(f64, Vec<f32>), Error> {
+    let (prcp, pet) = (T::from_f32s(&inputs.forcing.prcp), T::from_f32s(&inputs.forcing.pet));
+    let setup =
+        Setup { structure: config.structure, network: &inputs.network, dt: config.time.dt as f64, outlets: cells };
+    let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
+    let to_t = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
+    let mut batch =
+        Batch { nset: 1, ncell: parameters.ncell, parameters: to_t(&parameters.values), states: to_t(&states.values) };
+    let q = simulation::forward(&setup, &forcing, &mut batch, &RunOptions::default())?;
+    let (j, _) = T::cost(cost, &q, false);
+    Ok((j.to_f64(), q.iter().map(|v| v.to_f64() as f32).collect()))
 }

@@ -8,7 +8,7 @@ mod network;
 mod parameters;
 
 pub use domain::load_domain;
-pub use gradient::{DischargeCost, FieldGradient, gradient};
+pub use gradient::{DischargeCost, FieldGradient, forward_cost, gradient};
 pub use interception::adjusted_capacity;
 pub use network::routing_network;
 pub use parameters::{Fields, ParameterError};

@@ -2,13 +2,19 @@
 //! folder, and files are moved into place only when all of them were written, so a failed run leaves
 //! no partial output.
 
+mod gradient;
 mod maps;
 mod run;
 mod series;
+mod trace;
+mod train;
 
+pub use gradient::write_gradient;
 pub use maps::{MapSet, write_maps};
 pub use run::write_run;
 pub use series::write_series;
+pub use trace::write_trace;
+pub use train::{Discharge, write_train};
 
 use std::path::{Path, PathBuf};
 

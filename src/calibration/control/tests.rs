@@ -1,6 +1,6 @@
 use super::*;
-use hydrograd_models::structure::{HydrologicalModule, Structure};
 use hydrograd_models::routing::RoutingModule;
+use hydrograd_models::structure::{HydrologicalModule, Structure};
 
 const STRUCTURE: Structure = Structure { hydrology: HydrologicalModule::Gr4, routing: RoutingModule::Lr };
 
@@ -18,16 +18,8 @@ fn fields() -> (Fields, Fields) {
 fn space(mapping: Mapping, tfm: ControlTfm, names: &[&str]) -> ControlSpace {
     let (p, s) = fields();
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    ControlSpace::new(
-        mapping,
-        tfm,
-        &names,
-        &[],
-        (&STRUCTURE.parameters(), &STRUCTURE.states()),
-        (&p, &s),
-        (&ORDER, 2),
-    )
-    .unwrap()
+    ControlSpace::new(mapping, tfm, &names, &[], (&STRUCTURE.parameters(), &STRUCTURE.states()), (&p, &s), (&ORDER, 2))
+        .unwrap()
 }
 
 #[test]
@@ -87,7 +79,11 @@ fn apply_inverts_the_first_guess_and_pull_back_is_the_chain_rule() {
             a[i] += h;
             b[i] -= h;
             let fd = (cost(&a) - cost(&b)) / (2.0 * h);
-            assert!((grad[i] - fd).abs() <= 1e-6 * fd.abs().max(1e-3 * scale), "{tfm:?} control {i}: {} vs {fd}", grad[i]);
+            assert!(
+                (grad[i] - fd).abs() <= 1e-6 * fd.abs().max(1e-3 * scale),
+                "{tfm:?} control {i}: {} vs {fd}",
+                grad[i]
+            );
         }
     }
 }
@@ -99,9 +95,17 @@ fn bad_options_name_the_key() {
     let make = |names: &[&str], bounds: &[(&str, (f64, f64))]| {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let bounds: Vec<(String, (f64, f64))> = bounds.iter().map(|(n, b)| (n.to_string(), *b)).collect();
-        ControlSpace::new(Mapping::Uniform, ControlTfm::Sbs, &names, &bounds, (&infos.0, &infos.1), (&p, &s), (&ORDER, 2))
-            .unwrap_err()
-            .to_string()
+        ControlSpace::new(
+            Mapping::Uniform,
+            ControlTfm::Sbs,
+            &names,
+            &bounds,
+            (&infos.0, &infos.1),
+            (&p, &s),
+            (&ORDER, 2),
+        )
+        .unwrap_err()
+        .to_string()
     };
     assert!(make(&["ci"], &[]).contains("'ci' is not an optimizable"));
     assert!(make(&["cp", "cp"], &[]).contains("given twice"));

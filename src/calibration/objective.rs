@@ -1,0 +1,176 @@
+//! The function a calibration stage minimises: `J(x) = J_obs(θ(x)) + wjreg · J_reg(x)` (spec §7.1),
+//! with its gradient from one adjoint run.
+
+use super::control::ControlSpace;
+use super::cost::GaugeCost;
+use crate::Error;
+use crate::config::Config;
+use crate::cost::{RegComponent, Smoothing, prior};
+use crate::model::{Fields, Inputs, forward_cost, gauge_cells, gradient};
+use crate::optim::{Evaluation, Objective, ObjectiveError};
+use hydrograd_models::adjoint::AdjointOptions;
+
+/// The regularization of a stage (smash's `jreg_cmpt`, `wjreg_cmpt`) with its weight `wjreg`.
+pub struct Regularization {
+    pub wjreg: f64,
+    /// `(term, weight)`.
+    pub terms: Vec<(RegComponent, f64)>,
+    /// Physical values of the first guess, `[n]` (prior).
+    pub background: Vec<f64>,
+    /// Fields of the first guess (smoothing).
+    pub background_fields: (Fields, Fields),
+    pub smoothing: Smoothing,
+}
+
+/// The two terms of the cost at one point.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Terms {
+    pub jobs: f64,
+    pub jreg: f64,
+}
+
+/// A calibration stage's objective over its control vector.
+pub struct Problem<'a> {
+    pub config: &'a Config,
+    pub inputs: &'a Inputs,
+    pub space: &'a ControlSpace,
+    /// Fields the controls are written into (the values of what is not optimized).
+    pub parameters: Fields,
+    pub states: Fields,
+    pub cost: &'a GaugeCost,
+    pub regularization: Regularization,
+    cells: Vec<usize>,
+    /// The terms of the last evaluation.
+    pub last: Terms,
+}
+
+impl<'a> Problem<'a> {
+    pub fn new(
+        config: &'a Config,
+        inputs: &'a Inputs,
+        space: &'a ControlSpace,
+        (parameters, states): (Fields, Fields),
+        cost: &'a GaugeCost,
+        wjreg: f64,
+    ) -> Problem<'a> {
+        let x0 = space.first_guess(&parameters, &states);
+        let options = &cost.options;
+        let regularization = Regularization {
+            wjreg,
+            terms: options.jreg_cmpt.iter().copied().zip(options.wjreg_cmpt.iter().copied()).collect(),
+            background: space.physical(&x0),
+            background_fields: (parameters.clone(), states.clone()),
+            smoothing: Smoothing::new(&inputs.mesh),
+        };
+        let cells = gauge_cells(&inputs.mesh);
+        Problem {
+            config,
+            inputs,
+            space,
+            parameters,
+            states,
+            cost,
+            regularization,
+            cells,
+            last: Terms { jobs: f64::NAN, jreg: 0.0 },
+        }
+    }
+
+    /// The fields at control vector `x`.
+    pub fn fields(&self, x: &[f64]) -> (Fields, Fields) {
+        let (mut p, mut s) = (self.parameters.clone(), self.states.clone());
+        self.space.apply(x, &mut p, &mut s);
+        (p, s)
+    }
+
+    /// `J_reg` at `x`, unweighted by `wjreg`.
+    pub fn jreg_at(&self, x: &[f64]) -> f64 {
+        if self.regularization.terms.is_empty() { 0.0 } else { self.jreg(x, &self.fields(x), None) }
+    }
+
+    /// `J_reg` at `x` (unweighted by `wjreg`), adding `∂J_reg/∂x · scale` to `grad` when given.
+    fn jreg(&self, x: &[f64], fields: &(Fields, Fields), grad: Option<(&mut [f64], f64)>) -> f64 {
+        let reg = &self.regularization;
+        let (mut gp, mut gs) = (zeroed(&fields.0), zeroed(&fields.1));
+        let mut g_physical = vec![0.0; x.len()];
+        let mut total = 0.0;
+        for &(term, weight) in &reg.terms {
+            let mut gx = vec![0.0; x.len()];
+            let value = match term {
+                RegComponent::Prior => prior(&self.space.physical(x), &reg.background, &mut gx),
+                RegComponent::Smoothing | RegComponent::HardSmoothing => {
+                    let mut v = 0.0;
+                    for var in &self.space.variables {
+                        let (field, bkg, g) = match var.slot {
+                            super::control::Slot::Parameter(_) => (&fields.0, &reg.background_fields.0, &mut gp),
+                            super::control::Slot::State(_) => (&fields.1, &reg.background_fields.1, &mut gs),
+                        };
+                        let theta = field.get(var.info.name).expect("optimized variables are fields");
+                        let background = (term == RegComponent::Smoothing).then(|| bkg.get(var.info.name).unwrap());
+                        let mut gv = vec![0.0; theta.len()];
+                        v += reg.smoothing.value_and_gradient(theta, background, &mut gv);
+                        g.get_mut(var.info.name).unwrap().iter_mut().zip(&gv).for_each(|(a, b)| *a += weight * b);
+                    }
+                    v
+                }
+            };
+            g_physical.iter_mut().zip(&gx).for_each(|(a, b)| *a += weight * b);
+            total += weight * value;
+        }
+        if let Some((grad, scale)) = grad {
+            let from_prior = self.space.physical_to_control(x, &g_physical);
+            let from_fields = self.space.pull_back(x, &gp, &gs);
+            for ((g, a), b) in grad.iter_mut().zip(from_prior).zip(from_fields) {
+                *g += scale * (a + b);
+            }
+        }
+        total
+    }
+
+    fn evaluate_model(&mut self, x: &[f64], want_gradient: bool) -> Result<Evaluation, Error> {
+        let fields = self.fields(x);
+        let (jobs, mut grad) = if want_gradient {
+            let g = gradient(
+                self.config,
+                self.inputs,
+                &fields.0,
+                &fields.1,
+                &self.cells,
+                self.cost,
+                &AdjointOptions::default(),
+            )?;
+            (g.cost, Some(self.space.pull_back(x, &g.parameters, &g.states)))
+        } else {
+            (forward_cost(self.config, self.inputs, &fields.0, &fields.1, &self.cells, self.cost)?.0, None)
+        };
+        let wjreg = self.regularization.wjreg;
+        let jreg = if self.regularization.terms.is_empty() || wjreg == 0.0 && grad.is_none() {
+            0.0
+        } else {
+            self.jreg(x, &fields, grad.as_deref_mut().map(|g| (g, wjreg)))
+        };
+        self.last = Terms { jobs, jreg };
+        let cost = if wjreg == 0.0 { jobs } else { jobs + wjreg * jreg };
+        Ok(Evaluation { cost, gradient: grad })
+    }
+}
+
+fn zeroed(f: &Fields) -> Fields {
+    Fields { values: vec![0.0; f.values.len()], ..f.clone() }
+}
+
+impl Objective for Problem<'_> {
+    fn evaluate(&mut self, x: &[f64], gradient: bool) -> Result<Evaluation, ObjectiveError> {
+        self.evaluate_model(x, gradient).map_err(ObjectiveError::new)
+    }
+}
+
+impl super::checkpoint::HasTerms for Problem<'_> {
+    fn terms(&self) -> Terms {
+        self.last
+    }
+
+    fn set_terms(&mut self, terms: Terms) {
+        self.last = terms;
+    }
+}

@@ -1,0 +1,285 @@
+//! `hydrograd train`: the `[[train.stage]]` list run in order, each stage starting from the previous
+//! stage's result (smash's `optimize` called once per stage).
+
+use super::checkpoint::{EvaluationLog, Replay, TraceRow};
+use super::control::{ControlError, ControlSpace};
+use super::cost::{CalibrationCostError, GaugeCost};
+use super::objective::{Problem, Terms};
+use crate::config::{Config, StageConfig};
+use crate::cost::RegWeight;
+use crate::model::{Fields, Inputs, initial_fields};
+use crate::optim::{self, AdaptiveOptions, Bounds, Flow, Iteration, Objective, OptimError, Outcome, TerminationCrit};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    #[error("{}: no [[train.stage]] to run", path.display())]
+    NoStage { path: std::path::PathBuf },
+    #[error("train stage {stage}: {source}")]
+    Control {
+        stage: usize,
+        #[source]
+        source: ControlError,
+    },
+    #[error(transparent)]
+    Cost(#[from] CalibrationCostError),
+    #[error("train stage {stage}: {source}")]
+    Optimizer {
+        stage: usize,
+        #[source]
+        source: OptimError,
+    },
+    #[error(transparent)]
+    Model(#[from] crate::Error),
+    #[error(transparent)]
+    Checkpoint(#[from] super::checkpoint::CheckpointError),
+}
+
+/// What a stage did.
+#[derive(Debug, Clone)]
+pub struct StageSummary {
+    pub optimizer: String,
+    pub mapping: &'static str,
+    /// Control names (smash's), `[n]`.
+    pub names: Vec<String>,
+    pub outcome: Outcome,
+    /// The regularization weight used.
+    pub wjreg: f64,
+}
+
+/// The result of training.
+pub struct Trained {
+    pub first_guess: (Fields, Fields),
+    pub parameters: Fields,
+    pub states: Fields,
+    pub stages: Vec<StageSummary>,
+    pub trace: Vec<TraceRow>,
+    /// Ctrl-C stopped the run: the result is the best point so far.
+    pub interrupted: bool,
+}
+
+/// Controls per stage up to which the trace records the control values.
+const TRACE_CONTROLS: usize = 64;
+
+/// Runs every stage of `config` on `inputs`. `log` replays an interrupted run and records this one;
+/// `interrupt` (Ctrl-C) stops at the next iteration; `progress` sees every trace row.
+pub fn train(
+    config: &Config,
+    inputs: &Inputs,
+    log: &RefCell<EvaluationLog>,
+    interrupt: &AtomicBool,
+    progress: &mut dyn FnMut(&TraceRow, &StageConfig),
+) -> Result<Trained, TrainError> {
+    if config.stages.is_empty() {
+        return Err(TrainError::NoStage { path: config.path.clone() });
+    }
+    let start = Instant::now();
+    let (mut parameters, mut states) = initial_fields(config, inputs)?;
+    let first_guess = (parameters.clone(), states.clone());
+    let mut summaries = Vec::new();
+    let mut trace = Vec::new();
+    let mut interrupted = false;
+    for (i, stage) in config.stages.iter().enumerate() {
+        let number = i + 1;
+        let section = format!("train.stage {number}: cost_options");
+        let cost = GaugeCost::new(config, inputs, &stage.cost_options, &section)?;
+        let structure = config.structure;
+        let space = ControlSpace::new(
+            stage.mapping,
+            stage.control_tfm,
+            &stage.parameters,
+            &stage.bounds,
+            (&structure.parameters(), &structure.states()),
+            (&parameters, &states),
+            (&inputs.mesh.routing_order, inputs.mesh.grid.ncol),
+        )
+        .map_err(|source| TrainError::Control { stage: number, source })?;
+        let fields = (parameters.clone(), states.clone());
+        let mut run = StageRun { number, stage, space: &space, log, interrupt, progress, trace: &mut trace, start };
+        let wjreg = match cost.options.wjreg {
+            RegWeight::Value(w) => w,
+            RegWeight::Fast => {
+                let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0);
+                run.fast_wjreg(&mut problem)?
+            }
+            RegWeight::Lcurve => {
+                let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0);
+                run.lcurve_wjreg(&mut problem, config, inputs, &cost, &fields)?
+            }
+        };
+        let mut problem = Problem::new(config, inputs, &space, fields, &cost, wjreg);
+        let outcome = run.optimize(&mut problem)?;
+        interrupted |= outcome.termination == optim::Termination::Interrupted;
+        (parameters, states) = problem.fields(&outcome.x);
+        summaries.push(StageSummary {
+            optimizer: format!("{:?}", stage.optimizer).to_lowercase(),
+            mapping: stage.mapping.name(),
+            names: space.names(),
+            outcome,
+            wjreg,
+        });
+        if interrupted {
+            break;
+        }
+    }
+    Ok(Trained { first_guess, parameters, states, stages: summaries, trace, interrupted })
+}
+
+/// One stage's optimizer runs, with their trace.
+struct StageRun<'a, 'p> {
+    number: usize,
+    stage: &'a StageConfig,
+    space: &'a ControlSpace,
+    log: &'a RefCell<EvaluationLog>,
+    interrupt: &'a AtomicBool,
+    progress: &'a mut (dyn FnMut(&TraceRow, &StageConfig) + 'p),
+    trace: &'a mut Vec<TraceRow>,
+    start: Instant,
+}
+
+impl StageRun<'_, '_> {
+    /// Runs the stage's optimizer from the first guess of `problem`.
+    fn optimize(&mut self, problem: &mut Problem<'_>) -> Result<Outcome, TrainError> {
+        let x0 = self.space.first_guess(&problem.parameters, &problem.states);
+        let bounds = self.space.bounds();
+        let (log, number, stage) = (self.log, self.number, self.stage);
+        let (interrupt, start) = (self.interrupt, self.start);
+        let trace = &mut *self.trace;
+        let progress = &mut *self.progress;
+        let mut failure = None;
+        let mut observer = |it: &Iteration<'_>| {
+            let mut log = log.borrow_mut();
+            let row = match log.replayed_iteration() {
+                Some(row) => row,
+                None => {
+                    let terms = log.terms_at(it.x).unwrap_or(Terms { jobs: f64::NAN, jreg: f64::NAN });
+                    let row = TraceRow {
+                        stage: number,
+                        iteration: it.index,
+                        cost: it.cost,
+                        jobs: terms.jobs,
+                        jreg: terms.jreg,
+                        gradient_norm: it.gradient_norm,
+                        seconds: start.elapsed().as_secs_f64(),
+                        x: (it.x.len() <= TRACE_CONTROLS).then(|| it.x.to_vec()),
+                    };
+                    if let Err(e) = log.record_iteration(row.clone()) {
+                        failure = Some(e);
+                        return Flow::Stop;
+                    }
+                    row
+                }
+            };
+            progress(&row, stage);
+            trace.push(row);
+            if interrupt.load(Ordering::SeqCst) { Flow::Stop } else { Flow::Continue }
+        };
+        let mut objective = Replay { log, inner: problem, stage: number };
+        let outcome = run_optimizer(stage, &x0, &bounds, &mut objective, &mut observer);
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        outcome.map_err(|source| TrainError::Optimizer { stage: number, source })
+    }
+
+    /// smash's `wjreg = 'fast'`: `(J_obs(x₀) − J_obs(x*))/J_reg(x*)` with `x*` optimized without
+    /// regularization.
+    fn fast_wjreg(&mut self, problem: &mut Problem<'_>) -> Result<f64, TrainError> {
+        let x0 = self.space.first_guess(&problem.parameters, &problem.states);
+        let j0 = self.evaluate(problem, &x0)?.jobs;
+        let outcome = self.optimize(problem)?;
+        let star = self.evaluate_with_jreg(problem, &outcome.x)?;
+        Ok(if star.jreg > 0.0 { ((j0 - star.jobs) / star.jreg).max(0.0) } else { 0.0 })
+    }
+
+    /// smash's `wjreg = 'lcurve'`: the weight, among `10^(log10(w_fast) + {−0.66, −0.33, 0, 0.33, 0.66})`,
+    /// whose `(J_obs, J_reg)` point lies farthest below the diagonal of the normalised L-curve.
+    fn lcurve_wjreg(
+        &mut self,
+        problem: &mut Problem<'_>,
+        config: &Config,
+        inputs: &Inputs,
+        cost: &GaugeCost,
+        fields: &(Fields, Fields),
+    ) -> Result<f64, TrainError> {
+        let x0 = self.space.first_guess(&problem.parameters, &problem.states);
+        let j0 = self.evaluate(problem, &x0)?.jobs;
+        let outcome = self.optimize(problem)?;
+        let star = self.evaluate_with_jreg(problem, &outcome.x)?;
+        if star.jreg <= 0.0 {
+            return Ok(0.0);
+        }
+        let w_fast = ((j0 - star.jobs) / star.jreg).max(f64::MIN_POSITIVE);
+        let mut points = vec![(0.0, star)];
+        for shift in [-0.66, -0.33, 0.0, 0.33, 0.66] {
+            let w = 10f64.powf(w_fast.log10() + shift);
+            let mut p = Problem::new(config, inputs, self.space, fields.clone(), cost, w);
+            let o = self.optimize(&mut p)?;
+            points.push((w, self.evaluate_with_jreg(&mut p, &o.x)?));
+        }
+        Ok(lcurve_best(&points))
+    }
+
+    fn evaluate(&mut self, problem: &mut Problem<'_>, x: &[f64]) -> Result<Terms, TrainError> {
+        let mut objective = Replay { log: self.log, inner: problem, stage: self.number };
+        objective.evaluate(x, false).map_err(|e| TrainError::Optimizer {
+            stage: self.number,
+            source: OptimError::Objective { iteration: 0, evaluation: 0, source: e },
+        })?;
+        Ok(objective.inner.last)
+    }
+
+    /// The terms at `x` with `J_reg` computed even when the problem's weight is 0.
+    fn evaluate_with_jreg(&mut self, problem: &mut Problem<'_>, x: &[f64]) -> Result<Terms, TrainError> {
+        let jobs = self.evaluate(problem, x)?.jobs;
+        Ok(Terms { jobs, jreg: problem.jreg_at(x) })
+    }
+}
+
+/// The L-curve choice (smash's `_get_lcurve_wjreg_best`) among `(w, terms)`; the first point is the
+/// unregularized optimum.
+fn lcurve_best(points: &[(f64, Terms)]) -> f64 {
+    let (jobs_min, jobs_max) =
+        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, t)| (a.min(t.jobs), b.max(t.jobs)));
+    let (jreg_min, jreg_max) =
+        points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, t)| (a.min(t.jreg), b.max(t.jreg)));
+    if !(jobs_max > 0.0 && jobs_min / jobs_max < 0.95 && jreg_max > 0.0) {
+        return points.last().map_or(0.0, |p| p.0);
+    }
+    let (mut best, mut best_distance) = (points[0].0, f64::NEG_INFINITY);
+    for &(w, t) in &points[1..] {
+        let y = (t.jreg - jreg_min) / (jreg_max - jreg_min);
+        let x = (jobs_max - t.jobs) / (jobs_max - jobs_min);
+        let hyp = (x * x + y * y).sqrt();
+        if y < x && hyp > 0.0 {
+            let distance = hyp * (std::f64::consts::FRAC_PI_4 - (x / hyp).acos()).sin();
+            if distance > best_distance {
+                best_distance = distance;
+                best = w;
+            }
+        }
+    }
+    best
+}
+
+/// Dispatches to the stage's optimizer.
+fn run_optimizer(
+    stage: &StageConfig,
+    x0: &[f64],
+    bounds: &Bounds,
+    objective: &mut dyn Objective,
+    observer: &mut dyn optim::Observer,
+) -> Result<Outcome, OptimError> {
+    match (&stage.termination, stage.optimizer.adaptive()) {
+        (TerminationCrit::Sbs(o), _) => optim::sbs(x0, bounds, o, objective, observer),
+        (TerminationCrit::Lbfgsb(o), _) => optim::lbfgsb(x0, bounds, o, objective, observer),
+        (TerminationCrit::Adaptive(crit), Some(kind)) => {
+            optim::adaptive(kind, x0, bounds, &AdaptiveOptions::new(stage.learning_rate, crit), objective, observer)
+        }
+        (TerminationCrit::Adaptive(_), None) => unreachable!("adaptive criteria come with an adaptive optimizer"),
+    }
+}

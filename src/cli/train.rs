@@ -1,0 +1,155 @@
+//! `hydrograd train CONFIG [--out DIR] [--fresh]`.
+
+use anyhow::Context;
+use hydrograd::calibration::checkpoint::{EvaluationLog, TraceRow};
+use hydrograd::calibration::train::train as run_stages;
+use hydrograd::config::{Config, StageConfig};
+use hydrograd::model::{Fields, Inputs, load_inputs, simulate_batch};
+use hydrograd::output::{Discharge, write_train};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// The configuration file (TOML) with its [[train.stage]] list.
+    config: PathBuf,
+    /// Output folder: parameters.safetensors, initial_states.safetensors, qsim.parquet, trace.parquet,
+    /// report.html; the checkpoint of an unfinished run lives in DIR/.train.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Start over, discarding the checkpoint of an earlier run in DIR.
+    #[arg(long)]
+    fresh: bool,
+}
+
+/// The checkpoint log of a run in `out`.
+pub fn log_path(out: &Path) -> PathBuf {
+    out.join(".train").join("log.jsonl")
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let config = Config::from_file(&args.config)?;
+    let log = EvaluationLog::open(&log_path(&args.out), &config.hash, args.fresh)?;
+    if log.finished() {
+        println!(
+            "{} already holds the finished calibration of this configuration; nothing to do (--fresh starts over)",
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let (evaluations, iterations) = log.logged();
+    if evaluations > 0 {
+        println!("resuming: replaying {iterations} iteration(s) and {evaluations} evaluation(s) from the checkpoint");
+    }
+    let inputs = load_inputs(&config)?;
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupt.clone();
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupt: stopping after this iteration and writing the best result (Ctrl-C again to abort)");
+        })
+        .context("installing the Ctrl-C handler")?;
+    }
+    let log = RefCell::new(log);
+    let mut display = Display::new(config.stages.len());
+    let trained = run_stages(&config, &inputs, &log, &interrupt, &mut |row, stage| display.row(row, stage))?;
+    display.finish();
+    let before = discharge(&config, &inputs, &trained.first_guess.0, &trained.first_guess.1)?;
+    let after = discharge(&config, &inputs, &trained.parameters, &trained.states)?;
+    let files = write_train(&args.out, &config, &inputs, &trained, &Discharge { before: &before, after: &after })
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    if !trained.interrupted {
+        log.borrow_mut().record_finished()?;
+    }
+    for (i, s) in trained.stages.iter().enumerate() {
+        println!(
+            "stage {}: {} {} on {} controls: J {:.6} after {} iterations ({} evaluations, {:?})",
+            i + 1,
+            s.mapping,
+            s.optimizer,
+            s.names.len(),
+            s.outcome.cost,
+            s.outcome.iterations,
+            s.outcome.evaluations,
+            s.outcome.termination
+        );
+    }
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    println!("total {:.2} s", start.elapsed().as_secs_f64());
+    if trained.interrupted {
+        anyhow::bail!("interrupted: the outputs hold the best result so far; run the same command to continue");
+    }
+    Ok(())
+}
+
+/// Discharge at the gauges for one set of fields, `[T, G]`.
+fn discharge(config: &Config, inputs: &Inputs, parameters: &Fields, states: &Fields) -> anyhow::Result<Vec<f32>> {
+    Ok(simulate_batch(config, inputs, std::slice::from_ref(parameters), states)?.0)
+}
+
+/// A progress bar with the current cost on a terminal, plain log lines otherwise.
+struct Display {
+    bar: Option<ProgressBar>,
+    stages: usize,
+    stage: usize,
+}
+
+impl Display {
+    fn new(stages: usize) -> Display {
+        Display { bar: None, stages, stage: 0 }
+    }
+
+    fn row(&mut self, row: &TraceRow, stage: &StageConfig) {
+        let max = match &stage.termination {
+            hydrograd::optim::TerminationCrit::Sbs(o) => o.maxiter,
+            hydrograd::optim::TerminationCrit::Lbfgsb(o) => o.maxiter,
+            hydrograd::optim::TerminationCrit::Adaptive(o) => o.maxiter,
+        };
+        let text = format!(
+            "stage {}/{} {} {}: iteration {} J = {:.6}{}",
+            row.stage,
+            self.stages,
+            stage.mapping.name(),
+            format!("{:?}", stage.optimizer).to_lowercase(),
+            row.iteration,
+            row.cost,
+            row.gradient_norm.map_or(String::new(), |g| format!(" |g| = {g:.3e}"))
+        );
+        if !std::io::stderr().is_terminal() {
+            eprintln!("{text}");
+            return;
+        }
+        if self.stage != row.stage {
+            if let Some(bar) = self.bar.take() {
+                bar.finish();
+            }
+            let bar = ProgressBar::new(max as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]").expect("valid template"),
+            );
+            self.bar = Some(bar);
+            self.stage = row.stage;
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(row.iteration as u64);
+            bar.set_message(text);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}

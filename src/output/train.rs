@@ -1,0 +1,124 @@
+//! The files of `hydrograd train`: calibrated maps, discharge, trace and the HTML report, written
+//! atomically as one set.
+
+use super::{OutputError, Staging, write_maps, write_series, write_trace};
+use crate::calibration::train::Trained;
+use crate::config::Config;
+use crate::cost::metrics::{kge, nse};
+use crate::model::Inputs;
+use crate::report::{CostPoint, Hydrograph, ParameterMap, Report, render};
+use std::path::{Path, PathBuf};
+
+/// Discharge at the gauges before and after calibration \[m³/s\], `[T, G]`.
+pub struct Discharge<'a> {
+    pub before: &'a [f32],
+    pub after: &'a [f32],
+}
+
+/// Writes `parameters.safetensors`, `initial_states.safetensors`, `qsim.parquet`, `trace.parquet` and
+/// `report.html` into `dir`.
+pub fn write_train(
+    dir: &Path,
+    config: &Config,
+    inputs: &Inputs,
+    trained: &Trained,
+    q: &Discharge<'_>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut staging = Staging::new(dir)?;
+    let times: Vec<_> = (0..config.time.ntime).map(|k| config.time.step_end(k)).collect();
+    let codes: Vec<String> = inputs.mesh.gauges.iter().map(|g| g.code.clone()).collect();
+    write_series(&staging.file("qsim.parquet"), &times, &codes, q.after)?;
+    let metadata = [
+        ("config_hash", config.hash.clone()),
+        ("hydrograd_version", env!("CARGO_PKG_VERSION").to_string()),
+        ("structure", config.structure.name()),
+        ("config", config.path.display().to_string()),
+        ("interrupted", trained.interrupted.to_string()),
+    ];
+    let parameter_maps = trained.parameters.to_maps(&inputs.mesh);
+    write_maps(&staging.file("parameters.safetensors"), &parameter_maps, &metadata)?;
+    write_maps(&staging.file("initial_states.safetensors"), &trained.states.to_maps(&inputs.mesh), &metadata)?;
+    let names: Vec<Vec<String>> = trained.stages.iter().map(|s| s.names.clone()).collect();
+    write_trace(&staging.file("trace.parquet"), &trained.trace, &names)?;
+    let html = render(&report(config, inputs, trained, q, &codes, parameter_maps));
+    let path = staging.file("report.html");
+    std::fs::write(&path, html).map_err(|source| OutputError::Write { path, source })?;
+    staging.commit()
+}
+
+fn report(
+    config: &Config,
+    inputs: &Inputs,
+    trained: &Trained,
+    q: &Discharge<'_>,
+    codes: &[String],
+    maps: super::MapSet,
+) -> Report {
+    let g = codes.len();
+    let column = |v: &[f32], j: usize| -> Vec<f32> { v.iter().skip(j).step_by(g.max(1)).copied().collect() };
+    let start_ms = config.time.step_end(0).and_utc().timestamp_millis();
+    let hydrographs = (0..g)
+        .map(|j| {
+            let observed = inputs.qobs.as_ref().map(|o| column(o, j)).unwrap_or_default();
+            let (before, after) = (column(q.before, j), column(q.after, j));
+            let mut scores = Vec::new();
+            for (label, sim) in [("before", &before), ("after", &after)] {
+                if let Some(v) = nse(&observed, sim) {
+                    scores.push((format!("NSE {label}"), v as f64));
+                }
+                if let Some(v) = kge(&observed, sim) {
+                    scores.push((format!("KGE {label}"), v as f64));
+                }
+            }
+            Hydrograph { code: codes[j].clone(), start_ms, dt_s: config.time.dt, observed, before, after, scores }
+        })
+        .collect();
+    let cost_curve =
+        trained.trace.iter().map(|r| CostPoint { stage: r.stage, iteration: r.iteration, cost: r.cost }).collect();
+    let units: Vec<(&str, &str)> = config.structure.parameters().iter().map(|v| (v.name, v.unit)).collect();
+    let maps = maps
+        .maps
+        .into_iter()
+        .map(|(name, values)| ParameterMap {
+            unit: units.iter().find(|(n, _)| *n == name).map_or("", |(_, u)| u).to_string(),
+            name,
+            nrow: maps.nrow,
+            ncol: maps.ncol,
+            values,
+        })
+        .collect();
+    let mut summary = vec![
+        ("configuration".to_string(), config.path.display().to_string()),
+        ("structure".to_string(), config.structure.name()),
+        (
+            "domain".to_string(),
+            format!("{} active cells, {} steps of {} s", inputs.mesh.nac(), config.time.ntime, config.time.dt),
+        ),
+    ];
+    for (i, s) in trained.stages.iter().enumerate() {
+        summary.push((
+            format!("stage {}", i + 1),
+            format!(
+                "{} {} on {} controls: J = {:.6} after {} iterations, {} evaluations ({:?}){}",
+                s.mapping,
+                s.optimizer,
+                s.names.len(),
+                s.outcome.cost,
+                s.outcome.iterations,
+                s.outcome.evaluations,
+                s.outcome.termination,
+                if s.wjreg > 0.0 { format!(", wjreg = {:.4e}", s.wjreg) } else { String::new() }
+            ),
+        ));
+    }
+    if trained.interrupted {
+        summary.push(("note".into(), "interrupted: the result is the best point reached".into()));
+    }
+    Report {
+        title: format!("hydrograd calibration: {}", config.path.display()),
+        summary,
+        hydrographs,
+        cost_curve,
+        maps,
+    }
+}
