@@ -9,8 +9,11 @@
 mod common;
 
 use common::{Golden, case};
+use hydrograd::calibration::control::{ControlSpace, ControlTfm, Mapping};
+use hydrograd::calibration::cost::GaugeCost;
 use hydrograd::config::Config;
-use hydrograd::model::{DischargeCost, Inputs, gradient, initial_fields, load_inputs};
+use hydrograd::cost::RawCostOptions;
+use hydrograd::model::{DischargeCost, Inputs, gauge_cells, gradient, initial_fields, load_inputs};
 use hydrograd_models::Real;
 use hydrograd_models::adjoint::AdjointOptions;
 
@@ -88,4 +91,63 @@ fn cance_discharge_cotangent_gradient_equals_smash() {
 #[test]
 fn lez_discharge_cotangent_gradient_equals_smash() {
     check_discharge_cotangent("lez_grad");
+}
+
+/// ∂J/∂θ for smash's default cost (1 − NSE at the outlet): per cell (distributed, `keep`), and for uniform
+/// controls in the `sbs` space (spec §9's check value on Cance).
+fn check_cost_gradient(name: &str) {
+    let (config, inputs) = inputs(name);
+    let golden = Golden::load(name, "gradient.safetensors");
+    let (parameters, states) = initial_fields(&config, &inputs).unwrap();
+    let cost = GaugeCost::new(&config, &inputs, &RawCostOptions::default(), "cost_options").unwrap();
+    let cells = gauge_cells(&inputs.mesh);
+    let g = gradient(&config, &inputs, &parameters, &states, &cells, &cost, &AdjointOptions::default()).unwrap();
+    let j = golden.get("j_cost")[0];
+    assert!((g.cost - j).abs() <= 1e-5 * j.abs(), "{name}: J {} vs smash {j}", g.cost);
+    let order = &inputs.mesh.routing_order;
+    let (mut ours, mut reference) = (Vec::new(), Vec::new());
+    for (fields, names) in [(&g.parameters, ["cp", "ct", "kexc", "llr"]), (&g.states, ["hi", "hp", "ht", "hlr"])] {
+        for var in names {
+            let smash = golden.get(&format!("j_{var}"));
+            reference.extend(order.iter().map(|&c| smash[c]));
+            ours.extend_from_slice(fields.get(var).unwrap());
+        }
+    }
+    let err = relative_l2(&ours, &reference);
+    println!("{name}: ∂J/∂θ per cell, relative L2 error {err:.2e}");
+    assert!(err <= 1e-3, "{name}: relative L2 error {err:e}");
+
+    let structure = config.structure;
+    let space = ControlSpace::new(
+        Mapping::Uniform,
+        ControlTfm::Sbs,
+        &[],
+        &[],
+        (&structure.parameters(), &structure.states()),
+        (&parameters, &states),
+        (order, inputs.mesh.grid.ncol),
+    )
+    .unwrap();
+    assert_eq!(space.names().join(","), golden.meta("uniform_names"));
+    let x = space.first_guess(&parameters, &states);
+    for (a, b) in x.iter().zip(golden.get("uniform_x")) {
+        assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{name}: first guess {x:?}");
+    }
+    let grad = space.pull_back(&x, &g.parameters, &g.states);
+    let smash = golden.get("uniform_grad");
+    let scale = smash.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in grad.iter().zip(smash).enumerate() {
+        println!("{name}: uniform sbs ∂J/∂x[{i}] = {a:.6e}, smash {b:.6e}");
+        assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3 * scale), "{name}: uniform gradient {grad:?} vs {smash:?}");
+    }
+}
+
+#[test]
+fn cance_cost_gradient_equals_smash() {
+    check_cost_gradient("cance_grad");
+}
+
+#[test]
+fn lez_cost_gradient_equals_smash() {
+    check_cost_gradient("lez_grad");
 }

@@ -56,6 +56,7 @@ CASES = {
     "cance_grad": ("Cance", "lr", "grad"),
     "lez_grad": ("Lez", "lr", "grad"),
     "cance_cost": ("Cance", "lr", "cost"),
+    "cance_optimize": ("Cance", "lr", "optimize"),
 }
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
@@ -97,6 +98,8 @@ def expected_files(case: str) -> list[str]:
         files += ["atmos.safetensors", "forward.safetensors"]
     if CASES[case][2] == "grad":
         files += ["gradient.safetensors"]
+    if CASES[case][2] == "optimize":
+        files += ["optimize.safetensors"]
     return files
 
 
@@ -418,6 +421,33 @@ def dump_gradients(cdir: str, model) -> None:
               metadata={"uniform_names": ",".join(map(str, u_info["name"]))})
 
 
+def dump_optimize(cdir: str, setup: dict, mesh: dict) -> None:
+    """smash's calibrations with its defaults: uniform SBS (every iterate) and distributed L-BFGS-B
+    (100 iterations), from the default parameters; wall-clock times in the metadata."""
+    common = {"verbose": False, "ncpu": 1}
+    out, meta = {}, {}
+    for name, mapping, optimizer in [("sbs", "uniform", "sbs"), ("lbfgsb", "distributed", "lbfgsb")]:
+        model = smash.Model(setup, mesh)
+        iterates = {}
+
+        def callback(iopt, iterates=iterates):
+            iterates[int(iopt.n_iter)] = (np.array(iopt.control_vector, dtype=np.float64), float(iopt.cost))
+
+        t0 = time.perf_counter()
+        ret = model.optimize(mapping=mapping, optimizer=optimizer, common_options=common, callback=callback,
+                             return_options={"cost": True, "n_iter": True})
+        meta[f"{name}_seconds"] = f"{time.perf_counter() - t0:.3f}"
+        meta[f"{name}_n_iter"] = str(int(ret.n_iter))
+        its = [iterates[k] for k in sorted(iterates)]
+        out[f"{name}_cost"] = np.array([ret.cost], dtype=np.float64)
+        out[f"{name}_iter_cost"] = np.array([c for _, c in its], dtype=np.float64)
+        if mapping == "uniform":
+            out[f"{name}_iter_x"] = np.stack([x for x, _ in its])
+        for p in ["cp", "ct", "kexc", "llr"]:
+            out[f"{name}_{p}"] = f32(model.get_rr_parameters(p))
+    save_file(out, os.path.join(cdir, "optimize.safetensors"), metadata=meta)
+
+
 def build_case(case: str, out_dir: str, cache: dict) -> str:
     ds, routing, kind = CASES[case]
     cdir = os.path.join(out_dir, case)
@@ -467,6 +497,8 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
     model, cost = run_forward(setup, mesh)
     if kind == "grad":
         dump_gradients(cdir, model)
+    if kind == "optimize":
+        dump_optimize(cdir, setup, mesh)
     if kind == "forward" and routing == "lr":
         cache[("base_model", ds)] = model
     shapes = dump_forward(cdir, model, cost, routing)
