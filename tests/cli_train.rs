@@ -1,0 +1,213 @@
+//! `hydrograd grad` and `hydrograd train` on the embedded demo: outputs, the trace, resuming after a
+//! SIGKILL bit-identically, a finished run not redone, `--fresh`, another configuration refused, and a
+//! bad stage key named in the error.
+
+use safetensors::SafeTensors;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const STAGES: &str = r#"
+[[train.stage]]
+mapping = "uniform"
+optimizer = "sbs"
+[train.stage.optimize_options]
+termination_crit = { maxiter = 4 }
+
+[[train.stage]]
+mapping = "distributed"
+optimizer = "lbfgsb"
+[train.stage.optimize_options]
+parameters = ["cp", "ct", "kexc", "llr", "hp"]
+bounds = { cp = [1, 1500] }
+termination_crit = { maxiter = 40 }
+[train.stage.cost_options]
+jobs_cmpt = ["nse", "kge"]
+gauge = "all"
+jreg_cmpt = "smoothing"
+wjreg = 0.001
+"#;
+
+/// The demo configuration (paths made absolute) with `extra` appended, in a fresh folder.
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(extra: &str) -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let text = fs::read_to_string(configs.join("demo.toml"))
+            .unwrap()
+            .replace("\"demo/", &format!("\"{}/demo/", configs.display()));
+        fs::write(dir.path().join("demo.toml"), format!("{text}\n{extra}")).unwrap();
+        Case { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hydrograd"));
+        c.args(args).current_dir(self.dir.path()).env("HYDROGRAD_CACHE_DIR", self.path("cache"));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "hydrograd panicked:\n{stderr}");
+        out
+    }
+
+    fn train(&self, out: &str, extra: &[&str]) -> String {
+        let mut args = vec!["train", "demo.toml", "--out", out];
+        args.extend_from_slice(extra);
+        let o = self.run(&args);
+        assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    }
+}
+
+/// Tensors of a safetensors file, without its metadata.
+fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let bytes = fs::read(path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let mut t: Vec<_> = st.tensors().into_iter().map(|(n, v)| (n, v.data().to_vec())).collect();
+    t.sort();
+    t
+}
+
+/// `(stage, iteration, cost bits)` of every trace row.
+fn trace(path: &Path) -> Vec<(i32, i32, u64)> {
+    use arrow_array::{Float64Array, Int32Array};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap()).unwrap().build().unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let b = batch.unwrap();
+        let col = |n: &str| b.column(b.schema().index_of(n).unwrap()).clone();
+        let (s, i, c) = (col("stage"), col("iteration"), col("cost"));
+        let s = s.as_any().downcast_ref::<Int32Array>().unwrap();
+        let i = i.as_any().downcast_ref::<Int32Array>().unwrap();
+        let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
+        rows.extend((0..b.num_rows()).map(|k| (s.value(k), i.value(k), c.value(k).to_bits())));
+    }
+    rows
+}
+
+#[test]
+fn grad_writes_one_map_per_variable_and_the_cost() {
+    let case = Case::new("");
+    let o = case.run(&["grad", "demo.toml", "--out", "g"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = fs::read(case.path("g/gradient.safetensors")).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    let cost: f64 = meta.metadata().as_ref().unwrap()["cost"].parse().unwrap();
+    assert!(cost > 0.0 && cost < 2.0, "1 − NSE = {cost}");
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(|s| s.to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["ci", "cp", "ct", "hi", "hlr", "hp", "ht", "kexc", "llr"]);
+    let cp = st.tensor("cp").unwrap();
+    assert_eq!(cp.shape(), [19, 18], "the demo mesh");
+    let values: Vec<f32> = cp.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    assert!(values.iter().all(|v| v.is_finite()), "0 outside active cells, finite inside");
+    assert!(values.iter().any(|&v| v != 0.0));
+}
+
+#[test]
+fn train_writes_every_output_and_a_trace_row_per_iteration() {
+    let case = Case::new(STAGES);
+    let stdout = case.train("out", &[]);
+    for f in ["parameters.safetensors", "initial_states.safetensors", "qsim.parquet", "trace.parquet", "report.html"] {
+        assert!(case.path("out").join(f).is_file(), "{f} missing; stdout:\n{stdout}");
+    }
+    let rows = trace(&case.path("out/trace.parquet"));
+    let stage1: Vec<_> = rows.iter().filter(|r| r.0 == 1).collect();
+    let stage2: Vec<_> = rows.iter().filter(|r| r.0 == 2).collect();
+    assert_eq!(stage1.first().map(|r| r.1), Some(0), "the first guess is iteration 0");
+    assert!(stage1.len() >= 2 && stage2.len() >= 10, "{} + {} rows", stage1.len(), stage2.len());
+    // each stage lowers its cost
+    let cost = |r: &&(i32, i32, u64)| f64::from_bits(r.2);
+    assert!(cost(stage1.last().unwrap()) < cost(stage1.first().unwrap()));
+    assert!(cost(stage2.last().unwrap()) < cost(stage2.first().unwrap()));
+    // a finished run is not redone
+    let again = case.train("out", &[]);
+    assert!(again.contains("nothing to do"), "{again}");
+}
+
+#[test]
+fn a_killed_run_resumes_and_ends_bit_identical() {
+    let case = Case::new(STAGES);
+    let reference = {
+        case.train("reference", &[]);
+        (tensors(&case.path("reference/parameters.safetensors")), trace(&case.path("reference/trace.parquet")))
+    };
+    // kill -9 once a few iterations of the second stage are on disk
+    let mut child = case.command(&["train", "demo.toml", "--out", "killed"]).spawn().unwrap();
+    let log = case.path("killed/.train/log.jsonl");
+    let start = Instant::now();
+    loop {
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        if text.matches("\"stage\":2,\"iteration\"").count() >= 5 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(start.elapsed() < Duration::from_secs(120), "no progress in the log");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!case.path("killed/parameters.safetensors").exists(), "no output before the end");
+    let stdout = case.train("killed", &[]);
+    assert!(stdout.contains("resuming"), "{stdout}");
+    assert_eq!(tensors(&case.path("killed/parameters.safetensors")), reference.0, "calibrated maps differ");
+    assert_eq!(trace(&case.path("killed/trace.parquet")), reference.1, "trace differs");
+    // --fresh starts over and ends the same
+    case.train("killed", &["--fresh"]);
+    assert_eq!(tensors(&case.path("killed/parameters.safetensors")), reference.0);
+}
+
+#[test]
+fn another_configuration_in_the_same_folder_is_refused() {
+    let case = Case::new(
+        "[[train.stage]]\nmapping = \"uniform\"\n[train.stage.optimize_options]\ntermination_crit = { maxiter = 1 }\n",
+    );
+    case.train("out", &[]);
+    let text = fs::read_to_string(case.path("demo.toml")).unwrap();
+    fs::write(case.path("demo.toml"), text.replace("maxiter = 1", "maxiter = 2")).unwrap();
+    let o = case.run(&["train", "demo.toml", "--out", "out"]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("another configuration") && stderr.contains("--fresh"), "{stderr}");
+}
+
+#[test]
+fn bad_stage_options_name_the_key() {
+    for (extra, needles) in [
+        ("[[train.stage]]\nmapping = \"multi-linear\"\n", vec!["stage 1: mapping", "multi-linear"]),
+        ("[[train.stage]]\noptimizer = \"bfgs\"\n", vec!["stage 1: optimizer", "bfgs"]),
+        (
+            "[[train.stage]]\n[train.stage.optimize_options]\nparameters = [\"ci\"]\n",
+            vec!["'ci' is not an optimizable"],
+        ),
+        (
+            "[[train.stage]]\n[train.stage.optimize_options]\ncontrol_tfm = \"sbs\"\noptimizer_x = 1\n",
+            vec!["optimizer_x"],
+        ),
+        ("[[train.stage]]\n[train.stage.cost_options]\njobs_cmpt = \"nsee\"\n", vec!["jobs_cmpt", "nsee"]),
+        ("[[train.stage]]\n[train.stage.optimize_options]\nbounds = { cp = [500, 100] }\n", vec!["bounds", "cp"]),
+    ] {
+        let case = Case::new(extra);
+        let o = case.run(&["train", "demo.toml", "--out", "out"]);
+        assert!(!o.status.success(), "{extra}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        for n in needles {
+            assert!(stderr.contains(n), "error for {extra:?} lacks '{n}':\n{stderr}");
+        }
+        assert!(!case.path("out/parameters.safetensors").exists());
+    }
+}
