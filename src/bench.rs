@@ -82,3 +82,28 @@ fn random_sets(config: &Config, base: &Fields, sets: usize) -> Vec<Fields> {
         })
         .collect()
 }
+
+/// Times the forward run with its cost, and the gradient (forward sweep, cost, adjoint) of the same cost
+/// (the configuration's `[cost_options]`), inputs loaded once: `(forward, gradient)`.
+pub fn bench_gradient(
+    config: &Config,
+    repeats: usize,
+) -> Result<(Timing, Timing), crate::calibration::train::TrainError> {
+    let inputs = load_inputs(config)?;
+    let (parameters, states) = initial_fields(config, &inputs)?;
+    let cost = crate::calibration::cost::GaugeCost::new(config, &inputs, &config.cost_options, "cost_options")?;
+    let cells = crate::model::gauge_cells(&inputs.mesh);
+    let options = hydrograd_models::adjoint::AdjointOptions::default();
+    // the two alternate, so that both see the same machine load; the best of each is kept
+    let (mut forward, mut gradient) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..repeats {
+        let start = Instant::now();
+        std::hint::black_box(crate::model::forward_cost(config, &inputs, &parameters, &states, &cells, &cost)?);
+        forward = forward.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        std::hint::black_box(crate::model::gradient(config, &inputs, &parameters, &states, &cells, &cost, &options)?);
+        gradient = gradient.min(start.elapsed().as_secs_f64());
+    }
+    let timing = |seconds| Timing { cells: inputs.mesh.nac(), steps: config.time.ntime, sets: 1, seconds };
+    Ok((timing(forward), timing(gradient)))
+}

@@ -2,7 +2,7 @@
 //!
 //! Prints one JSON object per line so that `benches/compare.py` can set the figures beside smash's.
 
-use hydrograd::bench::{bench_forward, bench_whole_run};
+use hydrograd::bench::{bench_forward, bench_gradient, bench_whole_run};
 use hydrograd::config::Config;
 use std::path::PathBuf;
 
@@ -19,6 +19,9 @@ pub struct BenchArgs {
     /// Also time whole `hydrograd run`s (inputs from the cache, outputs written to a temp folder).
     #[arg(long)]
     whole_run: bool,
+    /// Also time the cost's gradient (forward sweep + adjoint) against the forward run with its cost.
+    #[arg(long)]
+    gradient: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -51,6 +54,20 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             r.seconds,
             r.cell_steps_per_second()
         );
+    }
+    if args.gradient {
+        let (f, g) = bench_gradient(&config, args.repeats.max(1))?;
+        for (case, r) in [("forward_cost", f), ("gradient", g)] {
+            println!(
+                "{{\"case\": \"{case}\", \"config\": {:?}, \"sets\": 1, \"threads\": {threads}, \"cells\": {}, \"steps\": {}, \"seconds\": {:.6}, \"cell_steps_per_s\": {:.0}}}",
+                args.config.display().to_string(),
+                r.cells,
+                r.steps,
+                r.seconds,
+                r.cell_steps_per_second()
+            );
+        }
+        println!("{{\"case\": \"gradient_over_forward\", \"ratio\": {:.3}}}", g.seconds / f.seconds);
     }
     Ok(())
 }

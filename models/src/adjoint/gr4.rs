@@ -8,12 +8,13 @@
 
 use crate::Real;
 use crate::gr::{exchange::exchange, interception::interception_scaled, production::production};
+use crate::lanes::Lane;
 
 /// Cotangents of one gr4 step: `[ci, cp, ct, kexc]` and `[hi, hp, ht]`.
-pub type Params<T> = [T; 4];
-pub type States<T> = [T; 3];
+pub type Params<V> = [V; 4];
+pub type States<V> = [V; 3];
 
-/// Reverse sweep of one gr4 step.
+/// Reverse sweep of one gr4 step for a lane of cells.
 ///
 /// # Arguments
 /// * `p`, `e`: rainfall and PET of the step \[mm/dt\]; `par`: `[ci, cp, ct, kexc]`; `st0`: `[hi, hp, ht]` at
@@ -21,22 +22,25 @@ pub type States<T> = [T; 3];
 /// * `lambda_q`: cotangent of the step's runoff `qt` in mm/dt.
 /// * `lambda_st`: on entry the cotangent of the states at the end of the step, on return at its start.
 /// * `lambda_par`: the step's contribution is added.
+///
+/// Branches are lane masks: every lane evaluates both sides and keeps its own (as the forward does).
 #[inline(always)]
-pub fn step_adjoint<T: Real>(
-    p: T,
-    e: T,
-    par: &Params<T>,
-    st0: &States<T>,
-    beta: T,
-    lambda_q: T,
-    lambda_st: &mut States<T>,
-    lambda_par: &mut Params<T>,
+#[allow(clippy::too_many_arguments)]
+pub fn step_adjoint<V: Lane>(
+    p: V,
+    e: V,
+    par: &Params<V>,
+    st0: &States<V>,
+    beta: V,
+    lambda_q: V,
+    lambda_st: &mut States<V>,
+    lambda_par: &mut Params<V>,
 ) {
-    let (zero, one) = (T::ZERO, T::ONE);
+    let (zero, one, two) = (c::<V>(0.0), c::<V>(1.0), c::<V>(2.0));
     let [ci, cp, ct, kexc] = *par;
     let [hi0, hp0, ht0] = *st0;
-    let missing_p = p < zero;
-    let missing = missing_p || e < zero;
+    let missing_p = p.lt(zero);
+    let missing = V::or(missing_p, e.lt(zero));
 
     // ---- forward recomputation (the same operators as the forward step)
     let mut hi = hi0;
@@ -44,71 +48,56 @@ pub fn step_adjoint<T: Real>(
     let int = interception_scaled(p, e, ci, |x| x * inv_ci, &mut hi);
     let mut hp1 = hp0;
     let prod = production(int.pn, int.en, cp, beta, &mut hp1);
-    let l_raw = exchange(kexc, ht0);
-    let (runoff, l) = if missing { (zero, zero) } else { (prod.pr + prod.perc, l_raw) };
-    let prd = T::from_f64(0.1) * runoff;
-    let prr = if missing_p {
+    let runoff = V::select(missing, zero, prod.pr + prod.perc);
+    let l = V::select(missing, zero, exchange(kexc, ht0));
+    let prd = c::<V>(0.1) * runoff;
+    // the steady inflow of a step with missing rainfall (spec §1.2, gr_transfer), (1 − ht0⁴)^(−1/4)
+    // computed only when a lane misses its rainfall (as in the forward)
+    let any_missing_p = V::any(missing_p);
+    let inv_r4 = if any_missing_p {
         let h2 = ht0 * ht0;
-        ct * (ht0 / (one - h2 * h2).sqrt().sqrt() - ht0)
+        one / (one - h2 * h2).sqrt().sqrt()
     } else {
-        T::from_f64(0.9) * runoff + l
+        one
     };
-    let ht_unclipped = ht0 + prr * (one / ct);
-    let ht_star = ht_unclipped.max(T::from_f64(1e-6));
+    let prr = V::select(missing_p, ct * (ht0 * inv_r4 - ht0), c::<V>(0.9) * runoff + l);
+    let inv_ct = one / ct;
+    let ht_unclipped = ht0 + prr * inv_ct;
+    let ht_star = ht_unclipped.max(c::<V>(1e-6));
     let s2 = ht_star * ht_star;
-    let s4 = s2 * s2;
-    let ht1 = ht_star / (one + s4).sqrt().sqrt();
+    let inv_root = one / (one + s2 * s2).sqrt().sqrt();
+    let ht1 = ht_star * inv_root;
 
-    // ---- reverse
+    // ---- reverse: transfer and direct branch
     let [lam_hi1, lam_hp1, lam_ht1] = *lambda_st;
-    let (mut lam_ci, mut lam_cp, mut lam_ct, mut lam_kexc) = (zero, zero, zero, zero);
-    let (mut lam_hi0, mut lam_hp0, mut lam_ht0) = (zero, zero, zero);
-    // qt = qr + qd; qd = max(0, prd + l)
-    let (mut lam_prd, mut lam_l) = (zero, zero);
-    if prd + l > zero {
-        lam_prd = lambda_q;
-        lam_l = lambda_q;
-    }
-    // qr = (ht* − ht1)·ct
-    lam_ct += lambda_q * (ht_star - ht1);
+    // qt = qr + qd, qd = max(0, prd + l)
+    let lam_prd = V::select((prd + l).gt(zero), lambda_q, zero);
+    // qr = (ht* − ht1)·ct; ht1 = ht*·(1 + ht*⁴)^(−1/4): dht1/dht* = (1 + ht*⁴)^(−5/4) = inv_root⁵
+    let mut lam_ct = lambda_q * (ht_star - ht1);
     let lam_ht1_total = lam_ht1 - lambda_q * ct;
-    // ht1 = ht*·(1 + ht*⁴)^(−1/4): dht1/dht* = (1 + ht*⁴)^(−5/4)
-    let root = (one + s4).sqrt().sqrt();
-    let lam_ht_star = lambda_q * ct + lam_ht1_total / ((one + s4) * root);
+    let inv_root2 = inv_root * inv_root;
+    let lam_ht_star = lambda_q * ct + lam_ht1_total * (inv_root2 * inv_root2 * inv_root);
     // ht* = max(1e-6, ht0 + prr/ct)
-    let mut lam_prr = zero;
-    if ht_unclipped > T::from_f64(1e-6) {
-        lam_ht0 += lam_ht_star;
-        lam_prr = lam_ht_star / ct;
-        lam_ct -= lam_ht_star * prr / (ct * ct);
+    let unclipped = ht_unclipped.gt(c::<V>(1e-6));
+    let mut lam_ht0 = V::select(unclipped, lam_ht_star, zero);
+    let lam_prr = V::select(unclipped, lam_ht_star * inv_ct, zero);
+    lam_ct = lam_ct - V::select(unclipped, lam_ht_star * prr * inv_ct * inv_ct, zero);
+    // missing rainfall: prr = ct·(ht0·(1 − ht0⁴)^(−1/4) − ht0), dprr/dht0 = ct·((1 − ht0⁴)^(−5/4) − 1)
+    if any_missing_p {
+        let inv_r4_2 = inv_r4 * inv_r4;
+        lam_ht0 = lam_ht0 + V::select(missing_p, lam_prr * ct * (inv_r4_2 * inv_r4_2 * inv_r4 - one), zero);
+        lam_ct = lam_ct + V::select(missing_p, lam_prr * prr * inv_ct, zero);
     }
-    let mut lam_runoff = T::from_f64(0.1) * lam_prd;
-    if missing_p {
-        // prr = ct·(ht0·(1 − ht0⁴)^(−1/4) − ht0): dprr/dht0 = ct·((1 − ht0⁴)^(−5/4) − 1)
-        let h2 = ht0 * ht0;
-        let q = one - h2 * h2;
-        let r = q.sqrt().sqrt();
-        lam_ht0 += lam_prr * ct * (one / (q * r) - one);
-        lam_ct += lam_prr * prr / ct;
-    } else {
-        lam_runoff += T::from_f64(0.9) * lam_prr;
-        lam_l += lam_prr;
-    }
+    // otherwise prr = 0.9·runoff + l, prd = 0.1·runoff
+    let lam_runoff = c::<V>(0.1) * lam_prd + V::select(missing_p, zero, c::<V>(0.9) * lam_prr);
+    let lam_l = lam_prd + V::select(missing_p, zero, lam_prr);
 
-    if missing {
-        // interception, production and exchange skipped: hi and hp pass through
-        *lambda_st = [lam_hi1, lam_hp1, lam_ht0];
-        add(lambda_par, [zero, zero, lam_ct, zero]);
-        return;
-    }
-
+    // ---- reverse: exchange, production, interception (lanes with forcing)
     // l = kexc·ht0^3.5
-    let ht_sqrt = ht0.sqrt();
-    let ht25 = ht0 * ht0 * ht_sqrt;
-    lam_kexc += lam_l * ht25 * ht0;
-    lam_ht0 += lam_l * kexc * T::from_f64(3.5) * ht25;
-
-    // production: runoff = pr + perc; hp1 = hs·g, perc = cp·hs·(1 − g), g = (1 + (hs/β)⁴)^(−1/4)
+    let ht25 = ht0 * ht0 * ht0.sqrt();
+    let lam_kexc = lam_l * ht25 * ht0;
+    let lam_ht0_exchange = lam_l * kexc * c::<V>(3.5) * ht25;
+    // runoff = pr + perc; hp1 = hs·g, perc = cp·hs·(1 − g), g = (1 + (hs/β)⁴)^(−1/4)
     let (pn, en) = (int.pn, int.en);
     let h = hp0;
     let inv_cp = one / cp;
@@ -116,85 +105,89 @@ pub fn step_adjoint<T: Real>(
     let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
     let (te_n, te_d) = (en * inv_cp).tanh_ratio();
     let ps_raw = cp * (one - h * h) * tp_n / (tp_d + h * tp_n);
-    let es_raw = h * cp * (T::from_f64(2.0) - h) * te_n / (te_d + (one - h) * te_n);
+    let es_raw = h * cp * (two - h) * te_n / (te_d + (one - h) * te_n);
     let (tp, te) = (tp_n / tp_d, te_n / te_d);
-    let dp = one + h * tp;
-    let de = one + (one - h) * te;
+    // 1/(1 + h·tp) and 1/(1 + (1 − h)·te)
+    let inv_dp = one / (one + h * tp);
+    let inv_de = one / (one + (one - h) * te);
     let ps = ps_raw.min(pn);
     let es = es_raw.min(en);
     let hs = h + (ps - es) * inv_cp;
-    let r = hs / beta;
+    let inv_beta = one / beta;
+    let r = hs * inv_beta;
     let r2 = r * r;
-    let u = one + r2 * r2;
-    let g = one / u.sqrt().sqrt();
-    // dg/dhs = −r³·u^(−5/4)/β
-    let dg = zero - r2 * r * g / (u * beta);
-    let lam_pr = lam_runoff;
-    let lam_perc = lam_runoff;
-    let lam_hs = lam_hp1 * (g + hs * dg) + lam_perc * cp * (one - g - hs * dg);
-    lam_cp += lam_perc * hs * (one - g);
+    let g = one / (one + r2 * r2).sqrt().sqrt();
+    // g = (1 + r⁴)^(−1/4), dg/dhs = −r³·(1 + r⁴)^(−5/4)/β = −r³·g⁵/β
+    let g2 = g * g;
+    let dg = zero - r2 * r * g2 * g2 * g * inv_beta;
+    let lam_hs = lam_hp1 * (g + hs * dg) + lam_runoff * cp * (one - g - hs * dg);
+    let mut lam_cp = lam_runoff * hs * (one - g);
     // pr = pn − ps when pn > 0
-    let (mut lam_pn, mut lam_ps, mut lam_en) = (zero, zero, zero);
-    if pn > zero {
-        lam_pn += lam_pr;
-        lam_ps -= lam_pr;
-    }
+    let raining = pn.gt(zero);
+    let mut lam_pn = V::select(raining, lam_runoff, zero);
+    let mut lam_ps = zero - lam_pn;
     // hs = h + (ps − es)/cp
-    lam_hp0 += lam_hs;
-    lam_ps += lam_hs * inv_cp;
+    let mut lam_hp0 = lam_hs;
+    lam_ps = lam_ps + lam_hs * inv_cp;
     let lam_es = zero - lam_hs * inv_cp;
-    lam_cp -= lam_hs * (ps - es) * inv_cp * inv_cp;
-    // es = min(es_raw, en)
-    if es_raw <= en {
-        // es_raw = h·cp·(2 − h)·te/de, te = tanh(en/cp)
+    lam_cp = lam_cp - lam_hs * (ps - es) * inv_cp * inv_cp;
+    // es = min(es_raw, en): the formula's derivative unless en < es_raw
+    let es_capped = es_raw.gt(en);
+    {
         let dte = one - te * te;
-        let d_h = cp * te * ((T::from_f64(2.0) - h - h) * de + h * (T::from_f64(2.0) - h) * te) / (de * de);
-        let d_te = h * (T::from_f64(2.0) - h) * cp / (de * de);
-        lam_hp0 += lam_es * d_h;
+        let inv_de2 = inv_de * inv_de;
+        let d_h = cp * te * ((two - h - h) + h * (two - h) * te * inv_de) * inv_de;
+        let d_te = h * (two - h) * cp * inv_de2;
         let lam_x = lam_es * d_te * dte; // x = en/cp
-        lam_en += lam_x * inv_cp;
-        lam_cp += lam_es * es_raw * inv_cp - lam_x * en * inv_cp * inv_cp;
-    } else {
-        lam_en += lam_es;
-    }
-    // ps = min(ps_raw, pn)
-    if ps_raw <= pn {
+        lam_hp0 = lam_hp0 + V::select(es_capped, zero, lam_es * d_h);
+        lam_cp = lam_cp + V::select(es_capped, zero, lam_es * es_raw * inv_cp - lam_x * en * inv_cp * inv_cp);
+        let lam_en_raw = lam_x * inv_cp;
+        let lam_en = V::select(es_capped, lam_es, lam_en_raw);
+        // ps = min(ps_raw, pn): the formula's derivative unless pn < ps_raw
+        let ps_capped = ps_raw.gt(pn);
         let dtp = one - tp * tp;
-        let d_h = cp * tp * ((zero - h - h) * dp - (one - h * h) * tp) / (dp * dp);
-        let d_tp = cp * (one - h * h) / (dp * dp);
-        lam_hp0 += lam_ps * d_h;
-        let lam_x = lam_ps * d_tp * dtp; // x = pn/cp
-        lam_pn += lam_x * inv_cp;
-        lam_cp += lam_ps * ps_raw * inv_cp - lam_x * pn * inv_cp * inv_cp;
-    } else {
-        lam_pn += lam_ps;
-    }
+        let inv_dp2 = inv_dp * inv_dp;
+        let d_h = cp * tp * ((zero - h - h) - (one - h * h) * tp * inv_dp) * inv_dp;
+        let d_tp = cp * (one - h * h) * inv_dp2;
+        let lam_xp = lam_ps * d_tp * dtp; // x = pn/cp
+        lam_hp0 = lam_hp0 + V::select(ps_capped, zero, lam_ps * d_h);
+        lam_pn = lam_pn + V::select(ps_capped, lam_ps, lam_xp * inv_cp);
+        lam_cp = lam_cp + V::select(ps_capped, zero, lam_ps * ps_raw * inv_cp - lam_xp * pn * inv_cp * inv_cp);
 
-    // interception: hi1 = hi0 + (p − ei − pn)/ci; en = e − ei; pn = max(0, p − ci(1 − hi0) − ei);
-    // ei = min(e, hi0·ci + p)
-    let ei = int.ei;
-    lam_hi0 += lam_hi1;
-    let mut lam_ei = zero - lam_hi1 * inv_ci;
-    lam_pn -= lam_hi1 * inv_ci;
-    lam_ci -= lam_hi1 * (p - ei - pn) * inv_ci * inv_ci;
-    lam_ei -= lam_en;
-    if (zero - ci).mul_add(one - hi0, p) - ei > zero {
-        lam_ci -= lam_pn * (one - hi0);
-        lam_hi0 += lam_pn * ci;
-        lam_ei -= lam_pn;
-    }
-    if hi0.mul_add(ci, p) < e {
-        lam_hi0 += lam_ei * ci;
-        lam_ci += lam_ei * hi0;
-    }
+        // interception: hi1 = hi0 + (p − ei − pn)/ci; en = e − ei; pn = max(0, p − ci(1 − hi0) − ei);
+        // ei = min(e, hi0·ci + p)
+        let ei = int.ei;
+        let mut lam_hi0 = lam_hi1;
+        let mut lam_ei = zero - lam_hi1 * inv_ci - lam_en;
+        lam_pn = lam_pn - lam_hi1 * inv_ci;
+        let mut lam_ci = zero - lam_hi1 * (p - ei - pn) * inv_ci * inv_ci;
+        let spills = ((zero - ci).mul_add(one - hi0, p) - ei).gt(zero);
+        lam_ci = lam_ci - V::select(spills, lam_pn * (one - hi0), zero);
+        lam_hi0 = lam_hi0 + V::select(spills, lam_pn * ci, zero);
+        lam_ei = lam_ei - V::select(spills, lam_pn, zero);
+        let from_store = hi0.mul_add(ci, p).lt(e);
+        lam_hi0 = lam_hi0 + V::select(from_store, lam_ei * ci, zero);
+        lam_ci = lam_ci + V::select(from_store, lam_ei * hi0, zero);
 
-    *lambda_st = [lam_hi0, lam_hp0, lam_ht0];
-    add(lambda_par, [lam_ci, lam_cp, lam_ct, lam_kexc]);
+        // lanes with missing forcing skipped interception, production and exchange
+        *lambda_st = [
+            V::select(missing, lam_hi1, lam_hi0),
+            V::select(missing, lam_hp1, lam_hp0),
+            V::select(missing, lam_ht0, lam_ht0 + lam_ht0_exchange),
+        ];
+        let [a_ci, a_cp, a_ct, a_kexc] = *lambda_par;
+        *lambda_par = [
+            a_ci + V::select(missing, zero, lam_ci),
+            a_cp + V::select(missing, zero, lam_cp),
+            a_ct + lam_ct,
+            a_kexc + V::select(missing, zero, lam_kexc),
+        ];
+    }
 }
 
+/// A constant in every lane (a function, not a closure: closures do not inherit the caller's target
+/// features, so they would not inline into the vectorised kernels).
 #[inline(always)]
-fn add<T: Real>(acc: &mut Params<T>, v: Params<T>) {
-    for (a, b) in acc.iter_mut().zip(v) {
-        *a += b;
-    }
+fn c<V: Lane>(x: f64) -> V {
+    V::splat(V::Scalar::from_f64(x))
 }

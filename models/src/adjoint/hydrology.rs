@@ -1,109 +1,146 @@
-//! The per-cell hydrology adjoint over a segment: the forward steps are replayed from the segment's
-//! checkpointed states (keeping each step's start states), then reversed with [`super::gr4::step_adjoint`].
+//! The hydrology adjoint over a segment, one pack of cells at a time (the forward's lanes): from the
+//! states at the start of every step, which the segment's forward run kept (its tape), the steps are
+//! reversed with [`super::gr4::step_adjoint`].
 
-use super::gr4::{Params, States, step_adjoint};
+use super::gr4::step_adjoint;
 use crate::Real;
-use crate::gr::gr4;
+use crate::lanes::{Lane, Pack};
 use crate::simulation::Kernel;
 
-/// One cell over one segment (an implementation detail of [`AdjointKernel`]).
+/// One pack of cells over one segment (an implementation detail of [`AdjointKernel`]).
 #[doc(hidden)]
-pub struct CellSegment<'a, T> {
+pub struct PackSegment<'a, T> {
     /// Forcing \[mm/dt\], `[T, N]`.
     pub prcp: &'a [T],
     pub pet: &'a [T],
     pub n: usize,
-    pub cell: usize,
-    /// First step of the segment.
+    /// First cell of the pack and the number of real cells in it.
+    pub c0: usize,
+    pub width: usize,
+    /// First step and length of the segment.
     pub t0: usize,
+    pub tc: usize,
     pub beta: T,
     /// Factor from mm/dt over the cell to m³/s.
     pub to_m3s: T,
 }
 
-/// Scalar types with a compiled per-cell adjoint.
+/// Scalar types with a compiled, vectorised hydrology adjoint.
 pub trait AdjointKernel: Kernel {
-    /// Reverse of gr4 over the segment for one cell.
+    /// Reverse of gr4 over the segment for one pack of [`Kernel::LANES`] cells.
     ///
-    /// * `par`: `[ci, cp, ct, kexc]`; `st0`: states at the segment start;
-    /// * `lambda_qt`: ∂J/∂qt \[per m³/s\], `[K]`;
-    /// * `lambda_st`: ∂J/∂states at the segment end on entry, at its start on return;
-    /// * `lambda_par`: contributions added; `tape`: scratch of `3·K` values.
+    /// * `par`: `[4, LANES]`; `tape`: the states at the start of every step, `[K, 3, LANES]`;
+    /// * `lambda_qt`: ∂J/∂qt \[per m³/s\] of the pack's real cells, `[width, K]` cell-major;
+    /// * `lambda_st`: ∂J/∂states `[3, LANES]` at the segment end on entry, at its start on return;
+    /// * `lambda_par`: `[4, LANES]`, contributions added.
     #[doc(hidden)]
     fn gr4_segment_adjoint(
-        job: &CellSegment<'_, Self>,
-        par: &Params<Self>,
-        st0: &States<Self>,
+        job: &PackSegment<'_, Self>,
+        par: &[Self],
+        tape: &[Self],
         lambda_qt: &[Self],
-        lambda_st: &mut States<Self>,
-        lambda_par: &mut Params<Self>,
-        tape: &mut [Self],
+        lambda_st: &mut [Self],
+        lambda_par: &mut [Self],
     );
 }
 
 #[inline(always)]
-fn segment_adjoint<T: Real>(
-    job: &CellSegment<'_, T>,
-    par: &Params<T>,
-    st0: &States<T>,
-    lambda_qt: &[T],
-    lambda_st: &mut States<T>,
-    lambda_par: &mut Params<T>,
-    tape: &mut [T],
-) {
-    let forcing = |t: usize| {
-        let i = (job.t0 + t) * job.n + job.cell;
-        (job.prcp[i], job.pet[i])
-    };
-    let mut st = *st0;
-    for t in 0..lambda_qt.len() {
-        tape[3 * t..3 * t + 3].copy_from_slice(&st);
-        let (p, e) = forcing(t);
-        gr4::step(p, e, par, &mut st, job.beta);
+fn load<V: Lane>(row: &[V::Scalar], c0: usize, width: usize) -> V {
+    if width == V::WIDTH {
+        V::from_slice(&row[c0..c0 + V::WIDTH])
+    } else {
+        let mut buf = [V::Scalar::ZERO; 16];
+        buf[..width].copy_from_slice(&row[c0..c0 + width]);
+        V::from_slice(&buf)
     }
-    for t in (0..lambda_qt.len()).rev() {
-        let (p, e) = forcing(t);
-        let start = [tape[3 * t], tape[3 * t + 1], tape[3 * t + 2]];
-        step_adjoint(p, e, par, &start, job.beta, lambda_qt[t] * job.to_m3s, lambda_st, lambda_par);
+}
+
+/// `K` variables of a pack, `[K, LANES]`.
+#[inline(always)]
+fn lanes<V: Lane, const K: usize>(s: &[V::Scalar]) -> [V; K] {
+    let mut out = [V::splat(V::Scalar::ZERO); K];
+    for (k, v) in out.iter_mut().enumerate() {
+        *v = V::from_slice(&s[k * V::WIDTH..]);
+    }
+    out
+}
+
+/// Rainfall and PET of the pack at step `t` of the segment.
+#[inline(always)]
+fn forcing<V: Lane>(job: &PackSegment<'_, V::Scalar>, t: usize) -> (V, V) {
+    let row = (job.t0 + t) * job.n;
+    let (p, e) = (&job.prcp[row..row + job.n], &job.pet[row..row + job.n]);
+    (load::<V>(p, job.c0, job.width), load::<V>(e, job.c0, job.width))
+}
+
+#[inline(always)]
+fn segment_adjoint<V: Lane>(
+    job: &PackSegment<'_, V::Scalar>,
+    par: &[V::Scalar],
+    tape: &[V::Scalar],
+    lambda_qt: &[V::Scalar],
+    lambda_st: &mut [V::Scalar],
+    lambda_par: &mut [V::Scalar],
+) {
+    // no closures here: they would not inherit the caller's target features, nor inline
+    let l = V::WIDTH;
+    let par: [V; 4] = lanes(par);
+    let beta = V::splat(job.beta);
+    let mut lam_st: [V; 3] = lanes(lambda_st);
+    let mut lam_par: [V; 4] = lanes(lambda_par);
+    let to_m3s = V::splat(job.to_m3s);
+    let mut lq = [V::Scalar::ZERO; 16];
+    for t in (0..job.tc).rev() {
+        let (p, e) = forcing(job, t);
+        let start: [V; 3] = lanes(&tape[t * 3 * l..]);
+        for (i, v) in lq.iter_mut().take(job.width).enumerate() {
+            *v = lambda_qt[i * job.tc + t];
+        }
+        let lambda_q = V::from_slice(&lq[..l]) * to_m3s;
+        step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par);
+    }
+    for (k, v) in lam_st.iter().enumerate() {
+        v.write_to(&mut lambda_st[k * l..]);
+    }
+    for (k, v) in lam_par.iter().enumerate() {
+        v.write_to(&mut lambda_par[k * l..]);
     }
 }
 
 macro_rules! dispatch {
-    ($t:ty, $avx2:ident) => {
+    ($t:ty, $lanes:literal, $avx2:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn $avx2(
-            job: &CellSegment<'_, $t>,
-            par: &Params<$t>,
-            st0: &States<$t>,
+            job: &PackSegment<'_, $t>,
+            par: &[$t],
+            tape: &[$t],
             lambda_qt: &[$t],
-            lambda_st: &mut States<$t>,
-            lambda_par: &mut Params<$t>,
-            tape: &mut [$t],
+            lambda_st: &mut [$t],
+            lambda_par: &mut [$t],
         ) {
-            segment_adjoint(job, par, st0, lambda_qt, lambda_st, lambda_par, tape)
+            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par)
         }
 
         impl AdjointKernel for $t {
             fn gr4_segment_adjoint(
-                job: &CellSegment<'_, $t>,
-                par: &Params<$t>,
-                st0: &States<$t>,
+                job: &PackSegment<'_, $t>,
+                par: &[$t],
+                tape: &[$t],
                 lambda_qt: &[$t],
-                lambda_st: &mut States<$t>,
-                lambda_par: &mut Params<$t>,
-                tape: &mut [$t],
+                lambda_st: &mut [$t],
+                lambda_par: &mut [$t],
             ) {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
-                    return unsafe { $avx2(job, par, st0, lambda_qt, lambda_st, lambda_par, tape) };
+                    return unsafe { $avx2(job, par, tape, lambda_qt, lambda_st, lambda_par) };
                 }
-                segment_adjoint(job, par, st0, lambda_qt, lambda_st, lambda_par, tape)
+                segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par)
             }
         }
     };
 }
 
-dispatch!(f32, gr4_segment_adjoint_f32_avx2);
-dispatch!(f64, gr4_segment_adjoint_f64_avx2);
+dispatch!(f32, 16, gr4_segment_adjoint_f32_avx2);
+dispatch!(f64, 8, gr4_segment_adjoint_f64_avx2);

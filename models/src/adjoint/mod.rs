@@ -22,7 +22,7 @@ use crate::simulation::{
     Batch, Forcing, Setup, SimulationError, check_sizes, hydrology_chunk, pack, route_sets, routing_memory, unpack,
 };
 use crate::structure::HydrologicalModule;
-use hydrology::CellSegment;
+use hydrology::PackSegment;
 use rayon::prelude::*;
 
 /// How the reverse sweep bounds its memory.
@@ -76,10 +76,12 @@ struct Checkpoint<T> {
     kw: Vec<KwMemory<T>>,
 }
 
-/// One segment's forward values: routed discharge `Q` and own runoff `qt` (kw only) \[m³/s\], `[Npad, K]`.
+/// One segment's forward values: routed discharge `Q` and own runoff `qt` (kw only) \[m³/s\], `[Npad, K]`,
+/// and the hydrology states at the start of every step, `[NB, K, 3, LANES]`.
 struct SegmentValues<T> {
     q: Vec<T>,
     qt: Vec<T>,
+    tape: Vec<T>,
 }
 
 /// Runs the model forward, asks `cost` for `(J, ∂J/∂Q)` on the outlet discharge `[T, G]`, and returns J
@@ -116,6 +118,11 @@ pub fn gradient<T: AdjointKernel>(
     Ok(Gradient { cost: cost_value, qsim, parameters: grad_params, states: grad_states, final_states, memory })
 }
 
+/// Hydrology states per cell.
+fn hk_of(setup: &Setup<'_>) -> usize {
+    setup.structure.hydrology.states().len()
+}
+
 /// The fixed context of both sweeps.
 struct Sweep<'a, T> {
     setup: &'a Setup<'a>,
@@ -136,7 +143,7 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         let n = setup.network.len();
         let nt = forcing.ntime;
         let npad = n.div_ceil(T::LANES) * T::LANES;
-        let per_step = npad * if setup.structure.routing == RoutingModule::Kw { 3 } else { 2 };
+        let per_step = npad * (hk_of(setup) + if setup.structure.routing == RoutingModule::Kw { 3 } else { 2 });
         let seg = options
             .segment_len
             .unwrap_or_else(|| {
@@ -151,7 +158,7 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
 
     fn segment_values(&self) -> usize {
         let kw = self.setup.structure.routing == RoutingModule::Kw;
-        self.npad * self.seg * if kw { 3 } else { 2 }
+        self.npad * self.seg * (self.hk + if kw { 3 } else { 2 })
     }
 
     fn routing_params(&self) -> &[T] {
@@ -161,10 +168,12 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
     /// Runs one segment from `start`, leaving the states at its end in `state`.
     fn run_segment(&self, t0: usize, tc: usize, state: &mut Checkpoint<T>) -> SegmentValues<T> {
         let mut q = vec![T::ZERO; self.npad * tc];
-        hydrology_chunk(self.setup, self.forcing, t0, tc, &self.packed_params, &mut state.hydrology, &mut q);
+        let mut tape = vec![T::ZERO; self.npad * tc * self.hk];
+        let (params, hydrology) = (&self.packed_params, &mut state.hydrology);
+        hydrology_chunk(self.setup, self.forcing, t0, tc, params, hydrology, &mut q, Some(&mut tape));
         let qt = if self.setup.structure.routing == RoutingModule::Kw { q.clone() } else { Vec::new() };
         route_sets(self.setup, 1, self.routing_params(), &mut state.hlr, &mut state.kw, &mut q, tc);
-        SegmentValues { q, qt }
+        SegmentValues { q, qt, tape }
     }
 
     /// The forward sweep: discharge at the outlets `[T, G]`, the checkpoints, the last segment's values
@@ -212,8 +221,10 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
     ) -> (Vec<T>, Vec<T>) {
         let (n, hk, nt) = (self.n, self.hk, self.nt);
         let nparams = self.batch.parameters.len() / n.max(1);
-        let mut lam_hydro_states = vec![[T::ZERO; 3]; n];
-        let mut lam_hydro_params = vec![[T::ZERO; 4]; n];
+        let (lanes, nb) = (T::LANES, n.div_ceil(T::LANES));
+        // packed like the forward's states: [NB, 3 or 4, LANES]
+        let mut lam_hydro_states = vec![T::ZERO; nb * 3 * lanes];
+        let mut lam_hydro_params = vec![T::ZERO; nb * 4 * lanes];
         let mut lam_routing_params = vec![T::ZERO; (nparams - self.hp) * n];
         let mut lam_hlr = vec![T::ZERO; n];
         let mut lam_kw = vec![KwMemory::default(); n];
@@ -229,22 +240,13 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
                 }
             }
             self.routing_adjoint(&values, checkpoint, tc, &mut lam, &mut lam_hlr, &mut lam_kw, &mut lam_routing_params);
-            drop(values);
-            self.hydrology_adjoint(checkpoint, t0, tc, &lam, &mut lam_hydro_states, &mut lam_hydro_params);
+            self.hydrology_adjoint(&values.tape, t0, tc, &lam, &mut lam_hydro_states, &mut lam_hydro_params);
         }
         let mut grad_params = vec![T::ZERO; nparams * n];
-        for (cell, lp) in lam_hydro_params.iter().enumerate() {
-            for (k, &v) in lp.iter().enumerate() {
-                grad_params[k * n + cell] = v;
-            }
-        }
+        unpack(&lam_hydro_params, &mut grad_params[..self.hp * n], self.hp, 1, n, lanes);
         grad_params[self.hp * n..].copy_from_slice(&lam_routing_params);
         let mut grad_states = vec![T::ZERO; self.batch.states.len()];
-        for (cell, ls) in lam_hydro_states.iter().enumerate() {
-            for (k, &v) in ls.iter().enumerate() {
-                grad_states[k * n + cell] = v;
-            }
-        }
+        unpack(&lam_hydro_states, &mut grad_states[..hk * n], hk, 1, n, lanes);
         if self.setup.structure.routing == RoutingModule::Lr {
             grad_states[hk * n..].copy_from_slice(&lam_hlr);
         }
@@ -324,37 +326,43 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         }
     }
 
-    /// Hydrology adjoint of one segment for every cell in parallel; `lam`: ∂J/∂qt `[N, K]` \[per m³/s\].
+    /// Hydrology adjoint of one segment for every pack of cells in parallel; `lam`: ∂J/∂qt `[N, K]`
+    /// \[per m³/s\]; `lam_states` `[NB, 3, LANES]` and `lam_params` `[NB, 4, LANES]`, packed.
     fn hydrology_adjoint(
         &self,
-        start: &Checkpoint<T>,
+        tape: &[T],
         t0: usize,
         tc: usize,
         lam: &[T],
-        lam_states: &mut [[T; 3]],
-        lam_params: &mut [[T; 4]],
+        lam_states: &mut [T],
+        lam_params: &mut [T],
     ) {
-        let (n, lanes) = (self.n, T::LANES);
+        let (n, lanes, hk, hp) = (self.n, T::LANES, self.hk, self.hp);
         let dt = T::from_f64(self.setup.dt);
         let network = self.setup.network;
         let beta = percolation_beta(dt);
         let to_m3s = T::from_f64(1e-3) * T::from_f64(network.dx) * T::from_f64(network.dy) / dt;
-        let params = &self.batch.parameters;
-        lam.par_chunks(tc)
-            .zip(lam_states.par_iter_mut())
-            .zip(lam_params.par_iter_mut())
+        lam.par_chunks(lanes * tc)
+            .zip(lam_states.par_chunks_mut(hk * lanes))
+            .zip(lam_params.par_chunks_mut(hp * lanes))
+            .zip(tape.par_chunks(tc * hk * lanes))
+            .zip(self.packed_params.par_chunks(hp * lanes))
             .enumerate()
-            .with_min_len(16)
-            .for_each_init(
-                || vec![T::ZERO; 3 * tc],
-                |tape, (cell, ((lq, ls), lp))| {
-                    let (b, l) = (cell / lanes, cell % lanes);
-                    let st0 = core::array::from_fn(|k| start.hydrology[(b * self.hk + k) * lanes + l]);
-                    let par = core::array::from_fn(|k| params[k * n + cell]);
-                    let job = CellSegment { prcp: self.forcing.prcp, pet: self.forcing.pet, n, cell, t0, beta, to_m3s };
-                    T::gr4_segment_adjoint(&job, &par, &st0, lq, ls, lp, tape);
-                },
-            );
+            .for_each(|(b, ((((lq, ls), lp), tape), par))| {
+                let c0 = b * lanes;
+                let job = PackSegment {
+                    prcp: self.forcing.prcp,
+                    pet: self.forcing.pet,
+                    n,
+                    c0,
+                    width: lanes.min(n - c0),
+                    t0,
+                    tc,
+                    beta,
+                    to_m3s,
+                };
+                T::gr4_segment_adjoint(&job, par, tape, lq, ls, lp);
+            });
     }
 }
 

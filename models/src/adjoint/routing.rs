@@ -31,20 +31,23 @@ pub fn lr_adjoint<T: Real>(
     let decay = lr::decay(llr, dt);
     let milli = T::from_f64(1e-3);
     let c = milli * a_up;
+    // inflow per m³/s in mm over the upstream area, and release per mm in m³/s (products, not divisions:
+    // these values only weigh the derivatives)
+    let (to_mm, release) = (dt / c, c / dt);
     // forward: the level after the inflow, h*, at every step
     let mut h = hlr0;
     for (hs, &up) in scratch.iter_mut().zip(qup) {
-        *hs = h + up * dt / c;
+        *hs = h + up * to_mm;
         h = *hs * decay;
     }
     let (mut lam_h, mut lam_decay) = (*lambda_h, T::ZERO);
-    let release = c / dt;
+    let keep = (T::ONE - decay) * release;
     for t in (0..qup.len()).rev() {
         let hs = scratch[t];
         // Q = qt + (h* − h*·k)·c/dt, h = h*·k
-        let lam_hs = lambda[t] * (T::ONE - decay) * release + lam_h * decay;
-        lam_decay += lam_h * hs - lambda[t] * hs * release;
-        lambda_qup[t] = lam_hs * dt / c;
+        let lam_hs = lambda[t] * keep + lam_h * decay;
+        lam_decay += (lam_h - lambda[t] * release) * hs;
+        lambda_qup[t] = lam_hs * to_mm;
         lam_h = lam_hs;
     }
     *lambda_h = lam_h;

@@ -38,9 +38,16 @@ pub trait Kernel: Real {
     /// Runs the pack over the chunk.
     ///
     /// * `params`: `[P, LANES]`; `states`: `[K, LANES]`, updated;
-    /// * `q`: the pack's runoff `qt` \[m³/s\], `[LANES, tc]` (cell-major).
+    /// * `q`: the pack's runoff `qt` \[m³/s\], `[LANES, tc]` (cell-major);
+    /// * `tape`: when given, receives the states at the start of every step, `[tc, K, LANES]` (for the adjoint).
     #[doc(hidden)]
-    fn hydrology_pack(job: &HydrologyJob<'_, Self>, params: &[Self], states: &mut [Self], q: &mut [Self]);
+    fn hydrology_pack(
+        job: &HydrologyJob<'_, Self>,
+        params: &[Self],
+        states: &mut [Self],
+        q: &mut [Self],
+        tape: Option<&mut [Self]>,
+    );
 
     /// Interception-capacity adjustment ([`crate::gr::ci_adjust`]) with the widest instruction set.
     fn adjust_interception_capacity(prcp: &[Self], pet: &[Self], day: &[i64], n: usize) -> Vec<Self>;
@@ -65,6 +72,7 @@ fn run_pack<H: HydrologyStep, V: Lane>(
     params: &[V::Scalar],
     states: &mut [V::Scalar],
     q: &mut [V::Scalar],
+    mut tape: Option<&mut [V::Scalar]>,
 ) {
     let l = V::WIDTH;
     let nstates = states.len() / l;
@@ -90,6 +98,11 @@ fn run_pack<H: HydrologyStep, V: Lane>(
         }
         let p = load::<V>(&job.prcp[row..row + n], job.c0, job.width);
         let e = load::<V>(&job.pet[row..row + n], job.c0, job.width);
+        if let Some(tape) = tape.as_deref_mut() {
+            for (k, s) in st[..nstates].iter().enumerate() {
+                s.write_to(&mut tape[(t * nstates + k) * l..]);
+            }
+        }
         let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta);
         let qt = qt_mm * to_m3s;
         for i in 0..l {
@@ -108,8 +121,8 @@ macro_rules! dispatch {
     ($t:ty, $lanes:literal, $avx2:ident, $ci_avx2:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t]) {
-            run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q)
+        fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t], tape: Option<&mut [$t]>) {
+            run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q, tape)
         }
 
         #[cfg(target_arch = "x86_64")]
@@ -121,13 +134,19 @@ macro_rules! dispatch {
         impl Kernel for $t {
             const LANES: usize = $lanes;
 
-            fn hydrology_pack(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t]) {
+            fn hydrology_pack(
+                job: &HydrologyJob<'_, $t>,
+                params: &[$t],
+                states: &mut [$t],
+                q: &mut [$t],
+                tape: Option<&mut [$t]>,
+            ) {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
-                    return unsafe { $avx2(job, params, states, q) };
+                    return unsafe { $avx2(job, params, states, q, tape) };
                 }
-                run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q)
+                run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q, tape)
             }
 
             fn adjust_interception_capacity(prcp: &[$t], pet: &[$t], day: &[i64], n: usize) -> Vec<$t> {

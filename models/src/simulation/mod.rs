@@ -131,7 +131,7 @@ pub fn forward<T: Kernel>(
     while t0 < nt {
         let tc = chunk.min(nt - t0);
         let q = &mut q[..s * npad * tc];
-        hydrology_chunk(setup, forcing, t0, tc, &packed_params, &mut packed_states, q);
+        hydrology_chunk(setup, forcing, t0, tc, &packed_params, &mut packed_states, q, None);
         route_sets(setup, s, routing_params, &mut hlr, &mut kw_memory, q, tc);
         for set in 0..s {
             for (j, &cell) in setup.outlets.iter().enumerate() {
@@ -174,7 +174,9 @@ pub(crate) fn check_sizes<T: Real>(
 }
 
 /// The hydrology of every pack of every set over steps `t0..t0 + tc`, in parallel: `q` receives the
-/// runoff `[S, Npad, tc]` [m³/s]; packed parameters and states are `[S, NB, P or K, LANES]`.
+/// runoff `[S, Npad, tc]` [m³/s]; packed parameters and states are `[S, NB, P or K, LANES]`. With a
+/// `tape` (`[S, NB, tc, K, LANES]`), the states at the start of every step are kept for the adjoint.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn hydrology_chunk<T: Kernel>(
     setup: &Setup<'_>,
     forcing: &Forcing<'_, T>,
@@ -183,31 +185,29 @@ pub(crate) fn hydrology_chunk<T: Kernel>(
     packed_params: &[T],
     packed_states: &mut [T],
     q: &mut [T],
+    tape: Option<&mut [T]>,
 ) {
     let (n, lanes) = (setup.network.len(), T::LANES);
     let nb = n.div_ceil(lanes);
     let (hydro_p, hydro_k) = (setup.structure.hydrology.parameters().len(), setup.structure.hydrology.states().len());
     let (dt, dx, dy) = (T::from_f64(setup.dt), T::from_f64(setup.network.dx), T::from_f64(setup.network.dy));
-    q.par_chunks_mut(lanes * tc)
+    let run = |item: usize, q: &mut [T], states: &mut [T], params: &[T], tape: Option<&mut [T]>| {
+        let c0 = (item % nb) * lanes;
+        let job =
+            HydrologyJob { prcp: forcing.prcp, pet: forcing.pet, n, t0, tc, c0, width: lanes.min(n - c0), dt, dx, dy };
+        T::hydrology_pack(&job, params, states, q, tape);
+    };
+    let packs = q
+        .par_chunks_mut(lanes * tc)
         .zip(packed_states.par_chunks_mut(hydro_k * lanes))
-        .zip(packed_params.par_chunks(hydro_p * lanes))
-        .enumerate()
-        .for_each(|(item, ((q, states), params))| {
-            let c0 = (item % nb) * lanes;
-            let job = HydrologyJob {
-                prcp: forcing.prcp,
-                pet: forcing.pet,
-                n,
-                t0,
-                tc,
-                c0,
-                width: lanes.min(n - c0),
-                dt,
-                dx,
-                dy,
-            };
-            T::hydrology_pack(&job, params, states, q);
-        });
+        .zip(packed_params.par_chunks(hydro_p * lanes));
+    match tape {
+        Some(tape) => packs
+            .zip(tape.par_chunks_mut(tc * hydro_k * lanes))
+            .enumerate()
+            .for_each(|(item, (((q, states), params), tape))| run(item, q, states, params, Some(tape))),
+        None => packs.enumerate().for_each(|(item, ((q, states), params))| run(item, q, states, params, None)),
+    }
 }
 
 /// Routes every set over the chunk (sets in parallel); `q`: `[S, Npad, tc]`, runoff in, discharge out.
