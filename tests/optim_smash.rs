@@ -59,7 +59,8 @@ fn run_sbs(name: &str, function: Function, x0: &[f64], bounds: &Bounds, maxiter:
     let smash = python("smash_loops.py", &request("sbs", &function, x0, bounds, json!({ "maxiter": maxiter })));
     let mut objective = Logged::new(function);
     let mut calls = Calls::new();
-    let out = sbs(x0, bounds, &SbsOptions { maxiter }, &mut objective, &mut recorder(&mut calls)).unwrap();
+    let out = sbs(x0, bounds, &SbsOptions { maxiter, ..Default::default() }, &mut objective, &mut recorder(&mut calls))
+        .unwrap();
     check(name, &smash, &objective, &calls, &out);
     out
 }

@@ -99,7 +99,9 @@ pub fn train(
         )
         .map_err(|source| TrainError::Control { stage: number, source })?;
         let fields = (parameters.clone(), states.clone());
-        let mut run = StageRun { number, stage, space: &space, log, interrupt, progress, trace: &mut trace, start };
+        let single = config.precision == crate::config::Precision::F32;
+        let mut run =
+            StageRun { number, stage, space: &space, log, interrupt, progress, trace: &mut trace, start, single };
         let wjreg = match cost.options.wjreg {
             RegWeight::Value(w) => w,
             RegWeight::Fast => {
@@ -139,6 +141,8 @@ struct StageRun<'a, 'p> {
     progress: &'a mut (dyn FnMut(&TraceRow, &StageConfig) + 'p),
     trace: &'a mut Vec<TraceRow>,
     start: Instant,
+    /// f32 runs keep SBS's control values in single precision, as smash.
+    single: bool,
 }
 
 impl StageRun<'_, '_> {
@@ -179,7 +183,7 @@ impl StageRun<'_, '_> {
             if interrupt.load(Ordering::SeqCst) { Flow::Stop } else { Flow::Continue }
         };
         let mut objective = Replay { log, inner: problem, stage: number };
-        let outcome = run_optimizer(stage, &x0, &bounds, &mut objective, &mut observer);
+        let outcome = run_optimizer(stage, self.single, &x0, &bounds, &mut objective, &mut observer);
         if let Some(e) = failure {
             return Err(e.into());
         }
@@ -269,13 +273,17 @@ fn lcurve_best(points: &[(f64, Terms)]) -> f64 {
 /// Dispatches to the stage's optimizer.
 fn run_optimizer(
     stage: &StageConfig,
+    single_precision: bool,
     x0: &[f64],
     bounds: &Bounds,
     objective: &mut dyn Objective,
     observer: &mut dyn optim::Observer,
 ) -> Result<Outcome, OptimError> {
     match (&stage.termination, stage.optimizer.adaptive()) {
-        (TerminationCrit::Sbs(o), _) => optim::sbs(x0, bounds, o, objective, observer),
+        (TerminationCrit::Sbs(o), _) => {
+            let o = optim::SbsOptions { single_precision, ..o.clone() };
+            optim::sbs(x0, bounds, &o, objective, observer)
+        }
         (TerminationCrit::Lbfgsb(o), _) => optim::lbfgsb(x0, bounds, o, objective, observer),
         (TerminationCrit::Adaptive(crit), Some(kind)) => {
             optim::adaptive(kind, x0, bounds, &AdaptiveOptions::new(stage.learning_rate, crit), objective, observer)

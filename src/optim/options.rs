@@ -37,11 +37,16 @@ impl Optimizer {
 pub struct SbsOptions {
     /// Iterations, each `n` inner steps for `n` controls.
     pub maxiter: usize,
+    /// Keep the control values in single precision, as smash does (its control vector is Fortran
+    /// `real(sp)` and its SBS loop works on float32 numpy arrays): set by the caller for f32 runs, not a
+    /// configuration key.
+    #[serde(skip)]
+    pub single_precision: bool,
 }
 
 impl Default for SbsOptions {
     fn default() -> Self {
-        Self { maxiter: 50 }
+        Self { maxiter: 50, single_precision: false }
     }
 }
 
@@ -201,7 +206,10 @@ mod tests {
         let v: toml::Value = toml::from_str("early_stopping = 3").unwrap();
         let crit = TerminationCrit::deserialize_for(Optimizer::Adam, v).unwrap();
         assert_eq!(crit, TerminationCrit::Adaptive(AdaptiveTerminationCrit { maxiter: 200, early_stopping: 3 }));
-        assert_eq!(TerminationCrit::default_for(Optimizer::Sbs), TerminationCrit::Sbs(SbsOptions { maxiter: 50 }));
+        assert_eq!(
+            TerminationCrit::default_for(Optimizer::Sbs),
+            TerminationCrit::Sbs(SbsOptions { maxiter: 50, ..Default::default() })
+        );
     }
 
     #[test]

@@ -37,10 +37,17 @@ pub fn sbs(
 ) -> Result<Outcome, OptimError> {
     validate(x0, bounds)?;
     let n = x0.len();
-    let (lower, upper) = (&bounds.lower, &bounds.upper);
+    // smash's float32 control vector: values and bounds rounded to f32, `y + jf·ddx` added in f32 (numpy's
+    // rule for a float32 element and a Python float), `y + sdx` added in f64 and stored as f32
+    let single = options.single_precision;
+    let store = |v: f64| if single { v as f32 as f64 } else { v };
+    let step_from = |y: f64, d: f64| if single { (y as f32 + d as f32) as f64 } else { y + d };
+    let (lower, upper): (Vec<f64>, Vec<f64>) =
+        (bounds.lower.iter().map(|&v| store(v)).collect(), bounds.upper.iter().map(|&v| store(v)).collect());
+    let bounds = &Bounds { lower: lower.clone(), upper: upper.clone() };
     let mut counter = Counter::new(f, n);
 
-    let mut y = x0.to_vec();
+    let mut y: Vec<f64> = x0.iter().map(|&v| store(v)).collect();
     let mut z = y.clone();
     let mut gx = counter.cost(&y, 0)?;
     let first = Iteration { index: 0, x: &z, cost: gx, gradient_norm: None, evaluations: counter.evaluations };
@@ -77,7 +84,7 @@ pub fn sbs(
                 if (iaa == Some(i) && jf == -jfaa) || (y[i] <= lower[i] && jf < 0.0) || (y[i] >= upper[i] && jf > 0.0) {
                     continue;
                 }
-                x[i] = (y[i] + jf * ddx).min(upper[i]).max(lower[i]);
+                x[i] = step_from(y[i], jf * ddx).min(upper[i]).max(lower[i]);
                 let cost = counter.cost(&x, iteration)?;
                 if cost < gx {
                     z.copy_from_slice(&x);
@@ -107,7 +114,7 @@ pub fn sbs(
 
         if step > 4 * n {
             for ((xi, yi), si) in x.iter_mut().zip(&y).zip(&sdx) {
-                *xi = yi + si;
+                *xi = store(yi + si);
             }
             bounds.clip(&mut x);
             let cost = counter.cost(&x, iteration)?;
@@ -174,9 +181,14 @@ mod tests {
         // Towards a far optimum: step 1 tries −0.64 then +0.64 (accepted). Steps 2 and 3 skip the step back
         // (−1) and accept +0.64; after 2n = 2 successes in a row ddx doubles, so step 4 moves by 1.28.
         let mut log = Vec::new();
-        let out =
-            sbs(&[0.0], &Bounds::unbounded(1), &SbsOptions { maxiter: 4 }, &mut parabola(10.0, &mut log), &mut Silent)
-                .unwrap();
+        let out = sbs(
+            &[0.0],
+            &Bounds::unbounded(1),
+            &SbsOptions { maxiter: 4, ..Default::default() },
+            &mut parabola(10.0, &mut log),
+            &mut Silent,
+        )
+        .unwrap();
         let x3 = 0.0 + 0.64 + 0.64 + 0.64;
         assert_eq!(log, vec![0.0, -0.64, 0.64, 0.64 + 0.64, x3, x3 + 1.28]);
         assert_eq!((out.x[0], out.iterations, out.termination), (x3 + 1.28, 4, Termination::MaxIterations));
