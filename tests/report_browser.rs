@@ -214,3 +214,32 @@ fn render_check_reports_failures() {
     assert!(errors.iter().any(|e| e.contains("console.error: boom")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("map-0")), "{errors:?}");
 }
+
+/// The report that `hydrograd train` writes for the demo calibration renders: two hydrographs, the cost
+/// curve and the five parameter maps.
+#[test]
+fn train_report_of_the_demo_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let text = std::fs::read_to_string(configs.join("demo.toml"))
+        .unwrap()
+        .replace("\"demo/", &format!("\"{}/demo/", configs.display()))
+        .replace("termination_crit = { maxiter = 30 }", "termination_crit = { maxiter = 5 }");
+    let config = dir.path().join("demo.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = dir.path().join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_hydrograd"))
+        .args(["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("HYDROGRAD_CACHE_DIR", dir.path().join("cache"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page names a network URL");
+    let check = render_check(&page);
+    assert_eq!(check["errors"], serde_json::json!([]), "errors in the page: {check}");
+    assert_eq!(check["plots"], 2 + 1, "{check}");
+    assert_eq!(check["maps"], 5, "{check}");
+}
