@@ -116,8 +116,15 @@ fn main() {
     let forcing = Forcing { ntime: nt, prcp: &prcp, pet: &pet };
     let start = Instant::now();
     // J = Σ Q_outlet: ∂J/∂Q = 1
-    let g = gradient(&setup, &forcing, &parameters, &states, |q| (q.iter().sum(), vec![1.0; q.len()]), &AdjointOptions::default())
-        .expect("valid synthetic setup");
+    let g = gradient(
+        &setup,
+        &forcing,
+        &parameters,
+        &states,
+        |q| (q.iter().sum(), vec![1.0; q.len()]),
+        &AdjointOptions::default(),
+    )
+    .expect("valid synthetic setup");
     let seconds = start.elapsed().as_secs_f64();
     let peak = peak_rss_mb();
     let m = g.memory;

@@ -211,3 +211,42 @@ fn bad_stage_options_name_the_key() {
         assert!(!case.path("out/parameters.safetensors").exists());
     }
 }
+
+#[test]
+fn ctrl_c_keeps_the_best_result_and_the_run_continues_later() {
+    let case = Case::new(STAGES);
+    let mut child =
+        case.command(&["train", "demo.toml", "--out", "out"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let log = case.path("out/.train/log.jsonl");
+    let start = Instant::now();
+    while fs::read_to_string(&log).unwrap_or_default().matches("\"stage\":2,\"iteration\"").count() < 3 {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before the interrupt");
+        assert!(start.elapsed() < Duration::from_secs(120), "no progress in the log");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SIGINT, as Ctrl-C on a terminal
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "an interrupted run exits with status 2");
+    let bytes = fs::read(case.path("out/parameters.safetensors")).expect("the best result so far is written");
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    assert_eq!(meta.metadata().as_ref().unwrap()["interrupted"], "true");
+    let interrupted = trace(&case.path("out/trace.parquet"));
+    // the same command continues the run to its end
+    let stdout = case.train("out", &[]);
+    assert!(stdout.contains("resuming"), "{stdout}");
+    let done = trace(&case.path("out/trace.parquet"));
+    assert!(done.len() > interrupted.len() && done[..interrupted.len()] == interrupted[..]);
+}
+
+#[test]
+fn fast_wjreg_weighs_the_regularization() {
+    let case = Case::new(
+        "[[train.stage]]\nmapping = \"distributed\"\n[train.stage.optimize_options]\ntermination_crit = { maxiter = 5 }\n\
+         [train.stage.cost_options]\njreg_cmpt = \"smoothing\"\nwjreg = \"fast\"\n",
+    );
+    let stdout = case.train("out", &[]);
+    let line = stdout.lines().find(|l| l.starts_with("stage 1:")).unwrap();
+    let w: f64 = line.rsplit("wjreg ").next().unwrap().parse().unwrap_or_else(|_| panic!("no wjreg in {line}"));
+    assert!(w > 0.0 && w.is_finite(), "{line}");
+}

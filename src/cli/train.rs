@@ -71,17 +71,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         log.borrow_mut().record_finished()?;
     }
     for (i, s) in trained.stages.iter().enumerate() {
-        println!(
-            "stage {}: {} {} on {} controls: J {:.6} after {} iterations ({} evaluations, {:?})",
-            i + 1,
-            s.mapping,
-            s.optimizer,
-            s.names.len(),
-            s.outcome.cost,
-            s.outcome.iterations,
-            s.outcome.evaluations,
-            s.outcome.termination
-        );
+        println!("stage {}: {s}", i + 1);
     }
     for f in files {
         println!("wrote {}", f.display());

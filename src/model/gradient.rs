@@ -63,6 +63,41 @@ pub fn gradient(
     }
 }
 
+/// The inputs of one run in precision `T`: forcing (borrowed when already f32) and the setup.
+struct Run<'a, T: Clone + 'static> {
+    config: &'a Config,
+    inputs: &'a Inputs,
+    cells: &'a [usize],
+    prcp: std::borrow::Cow<'a, [T]>,
+    pet: std::borrow::Cow<'a, [T]>,
+}
+
+impl<'a, T: CostFloat> Run<'a, T> {
+    fn new(config: &'a Config, inputs: &'a Inputs, cells: &'a [usize]) -> Self {
+        let (prcp, pet) = (T::from_f32s(&inputs.forcing.prcp), T::from_f32s(&inputs.forcing.pet));
+        Run { config, inputs, cells, prcp, pet }
+    }
+
+    fn setup(&self) -> Setup<'a> {
+        let config = self.config;
+        Setup {
+            structure: config.structure,
+            network: &self.inputs.network,
+            dt: config.time.dt as f64,
+            outlets: self.cells,
+        }
+    }
+
+    fn forcing(&self) -> simulation::Forcing<'_, T> {
+        simulation::Forcing { ntime: self.config.time.ntime, prcp: &self.prcp, pet: &self.pet }
+    }
+}
+
+/// f64 field values in precision `T`.
+fn in_precision<T: CostFloat>(v: &[f64]) -> Vec<T> {
+    v.iter().map(|&x| T::from_f64(x)).collect()
+}
+
 fn gradient_as<T: CostFloat>(
     config: &Config,
     inputs: &Inputs,
@@ -72,16 +107,13 @@ fn gradient_as<T: CostFloat>(
     cost: &impl DischargeCost,
     options: &AdjointOptions,
 ) -> Result<FieldGradient, Error> {
-    let (prcp, pet) = (T::from_f32s(&inputs.forcing.prcp), T::from_f32s(&inputs.forcing.pet));
-    let setup =
-        Setup { structure: config.structure, network: &inputs.network, dt: config.time.dt as f64, outlets: cells };
-    let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
-    let to_t = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
+    let run = Run::<T>::new(config, inputs, cells);
+    let (setup, forcing) = (run.setup(), run.forcing());
     let g = adjoint::gradient(
         &setup,
         &forcing,
-        &to_t(&parameters.values),
-        &to_t(&states.values),
+        &in_precision(&parameters.values),
+        &in_precision(&states.values),
         |q| T::cost(cost, q, true),
         options,
     )?;
@@ -123,13 +155,14 @@ fn forward_cost_as<T: CostFloat>(
     cells: &[usize],
     cost: &impl DischargeCost,
 ) -> Result<(f64, Vec<f32>), Error> {
-    let (prcp, pet) = (T::from_f32s(&inputs.forcing.prcp), T::from_f32s(&inputs.forcing.pet));
-    let setup =
-        Setup { structure: config.structure, network: &inputs.network, dt: config.time.dt as f64, outlets: cells };
-    let forcing = simulation::Forcing { ntime: config.time.ntime, prcp: &prcp, pet: &pet };
-    let to_t = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
-    let mut batch =
-        Batch { nset: 1, ncell: parameters.ncell, parameters: to_t(&parameters.values), states: to_t(&states.values) };
+    let run = Run::<T>::new(config, inputs, cells);
+    let (setup, forcing) = (run.setup(), run.forcing());
+    let mut batch = Batch {
+        nset: 1,
+        ncell: parameters.ncell,
+        parameters: in_precision(&parameters.values),
+        states: in_precision(&states.values),
+    };
     let q = simulation::forward(&setup, &forcing, &mut batch, &RunOptions::default())?;
     let (j, _) = T::cost(cost, &q, false);
     Ok((j.to_f64(), q.iter().map(|v| v.to_f64() as f32).collect()))

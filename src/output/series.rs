@@ -18,7 +18,6 @@ pub fn write_series(
 ) -> Result<(), OutputError> {
     let (nt, g) = (times.len(), columns.len());
     assert_eq!(values.len(), nt * g, "values must be [T, G]");
-    let encode = |message: String| OutputError::Encode { path: path.to_path_buf(), message };
     let mut fields = vec![Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, None), false)];
     fields.extend(columns.iter().map(|c| Field::new(c, DataType::Float32, true)));
     let schema = Arc::new(Schema::new(fields));
@@ -28,6 +27,12 @@ pub fn write_series(
     for j in 0..g {
         arrays.push(Arc::new(Float32Array::from_iter_values((0..nt).map(|t| values[t * g + j]))));
     }
+    write_table(path, schema, arrays)
+}
+
+/// Writes one record batch of `arrays` with `schema` as a Parquet file.
+pub(super) fn write_table(path: &Path, schema: Arc<Schema>, arrays: Vec<ArrayRef>) -> Result<(), OutputError> {
+    let encode = |message: String| OutputError::Encode { path: path.to_path_buf(), message };
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| encode(e.to_string()))?;
     let file = std::fs::File::create(path).map_err(|source| OutputError::Write { path: path.to_path_buf(), source })?;
     let mut writer = ArrowWriter::try_new(file, schema, None).map_err(|e| encode(e.to_string()))?;

@@ -7,15 +7,13 @@
 
 use super::OutputError;
 use crate::calibration::checkpoint::TraceRow;
-use arrow_array::{ArrayRef, Float64Array, Int32Array, RecordBatch};
+use arrow_array::{ArrayRef, Float64Array, Int32Array};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Writes `rows`; `names[s]` are the control names of stage `s + 1`.
 pub fn write_trace(path: &Path, rows: &[TraceRow], names: &[Vec<String>]) -> Result<(), OutputError> {
-    let encode = |message: String| OutputError::Encode { path: path.to_path_buf(), message };
     let mut columns: Vec<String> = Vec::new();
     for stage_names in names.iter().filter(|n| n.len() <= 64) {
         for n in stage_names {
@@ -52,10 +50,5 @@ pub fn write_trace(path: &Path, rows: &[TraceRow], names: &[Vec<String>]) -> Res
             r.x.as_ref().map(|x| x[k])
         }))));
     }
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| encode(e.to_string()))?;
-    let file = std::fs::File::create(path).map_err(|source| OutputError::Write { path: path.to_path_buf(), source })?;
-    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(|e| encode(e.to_string()))?;
-    writer.write(&batch).map_err(|e| encode(e.to_string()))?;
-    writer.close().map_err(|e| encode(e.to_string()))?;
-    Ok(())
+    super::series::write_table(path, schema, arrays)
 }

@@ -96,20 +96,7 @@ fn report(
         ),
     ];
     for (i, s) in trained.stages.iter().enumerate() {
-        summary.push((
-            format!("stage {}", i + 1),
-            format!(
-                "{} {} on {} controls: J = {:.6} after {} iterations, {} evaluations ({:?}){}",
-                s.mapping,
-                s.optimizer,
-                s.names.len(),
-                s.outcome.cost,
-                s.outcome.iterations,
-                s.outcome.evaluations,
-                s.outcome.termination,
-                if s.wjreg > 0.0 { format!(", wjreg = {:.4e}", s.wjreg) } else { String::new() }
-            ),
-        ));
+        summary.push((format!("stage {}", i + 1), s.to_string()));
     }
     if trained.interrupted {
         summary.push(("note".into(), "interrupted: the result is the best point reached".into()));

@@ -5,7 +5,7 @@
 use super::gr4::step_adjoint;
 use crate::Real;
 use crate::lanes::{Lane, Pack};
-use crate::simulation::Kernel;
+use crate::simulation::{Kernel, load};
 
 /// One pack of cells over one segment (an implementation detail of [`AdjointKernel`]).
 #[doc(hidden)]
@@ -42,17 +42,6 @@ pub trait AdjointKernel: Kernel {
         lambda_st: &mut [Self],
         lambda_par: &mut [Self],
     );
-}
-
-#[inline(always)]
-fn load<V: Lane>(row: &[V::Scalar], c0: usize, width: usize) -> V {
-    if width == V::WIDTH {
-        V::from_slice(&row[c0..c0 + V::WIDTH])
-    } else {
-        let mut buf = [V::Scalar::ZERO; 16];
-        buf[..width].copy_from_slice(&row[c0..c0 + width]);
-        V::from_slice(&buf)
-    }
 }
 
 /// `K` variables of a pack, `[K, LANES]`.

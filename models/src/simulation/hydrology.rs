@@ -53,8 +53,9 @@ pub trait Kernel: Real {
     fn adjust_interception_capacity(prcp: &[Self], pet: &[Self], day: &[i64], n: usize) -> Vec<Self>;
 }
 
+/// The pack's values of one row `[N]` (a partial pack is padded with zeros).
 #[inline(always)]
-fn load<V: Lane>(row: &[V::Scalar], c0: usize, width: usize) -> V {
+pub(crate) fn load<V: Lane>(row: &[V::Scalar], c0: usize, width: usize) -> V {
     if width == V::WIDTH {
         V::from_slice(&row[c0..c0 + V::WIDTH])
     } else {

@@ -8,6 +8,7 @@
 mod hydrology;
 mod routing;
 
+pub(crate) use hydrology::load;
 pub use hydrology::{HydrologyJob, Kernel};
 
 use crate::Real;
