@@ -29,7 +29,8 @@ jreg_cmpt = "smoothing"
 wjreg = 0.001
 "#;
 
-/// The demo configuration (paths made absolute) with `extra` appended, in a fresh folder.
+/// The demo configuration (paths made absolute, without its calibration stages) with `extra` appended, in a
+/// fresh folder.
 struct Case {
     dir: tempfile::TempDir,
 }
@@ -38,9 +39,10 @@ impl Case {
     fn new(extra: &str) -> Case {
         let dir = tempfile::tempdir().unwrap();
         let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-        let text = fs::read_to_string(configs.join("demo.toml"))
-            .unwrap()
-            .replace("\"demo/", &format!("\"{}/demo/", configs.display()));
+        let text = fs::read_to_string(configs.join("demo.toml")).unwrap();
+        // the demo's own calibration section is replaced by the test's
+        let text = text.split("\n# Calibration with").next().unwrap();
+        let text = text.replace("\"demo/", &format!("\"{}/demo/", configs.display()));
         fs::write(dir.path().join("demo.toml"), format!("{text}\n{extra}")).unwrap();
         Case { dir }
     }
@@ -240,13 +242,19 @@ fn ctrl_c_keeps_the_best_result_and_the_run_continues_later() {
 }
 
 #[test]
-fn fast_wjreg_weighs_the_regularization() {
-    let case = Case::new(
-        "[[train.stage]]\nmapping = \"distributed\"\n[train.stage.optimize_options]\ntermination_crit = { maxiter = 5 }\n\
-         [train.stage.cost_options]\njreg_cmpt = \"smoothing\"\nwjreg = \"fast\"\n",
-    );
-    let stdout = case.train("out", &[]);
-    let line = stdout.lines().find(|l| l.starts_with("stage 1:")).unwrap();
-    let w: f64 = line.rsplit("wjreg ").next().unwrap().parse().unwrap_or_else(|_| panic!("no wjreg in {line}"));
-    assert!(w > 0.0 && w.is_finite(), "{line}");
+fn fast_and_lcurve_wjreg_weigh_the_regularization() {
+    for rule in ["fast", "lcurve"] {
+        let case = Case::new(&format!(
+            "[[train.stage]]\nmapping = \"distributed\"\n[train.stage.optimize_options]\ntermination_crit = {{ maxiter = 5 }}\n\
+             [train.stage.cost_options]\njreg_cmpt = \"smoothing\"\nwjreg = \"{rule}\"\n"
+        ));
+        let stdout = case.train("out", &[]);
+        let line = stdout.lines().find(|l| l.starts_with("stage 1:")).unwrap();
+        let w: f64 = line.rsplit("wjreg ").next().unwrap().parse().unwrap_or_else(|_| panic!("no wjreg in {line}"));
+        assert!(w > 0.0 && w.is_finite(), "{rule}: {line}");
+        // the trace holds the unregularized run(s) that chose the weight, then the final one
+        let rows = trace(&case.path("out/trace.parquet"));
+        let starts = rows.iter().filter(|r| r.1 == 0).count();
+        assert_eq!(starts, if rule == "fast" { 2 } else { 7 }, "{rule}: optimizer runs in the trace");
+    }
 }
