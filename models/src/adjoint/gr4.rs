@@ -7,7 +7,7 @@
 //! `x = 0`; these are the choices that reproduce smash's Tapenade gradients (Cance, Lez).
 
 use crate::Real;
-use crate::gr::{exchange::exchange, interception::interception_scaled, production::production};
+use crate::gr::interception::interception_scaled;
 use crate::lanes::Lane;
 
 /// Cotangents of one gr4 step: `[ci, cp, ct, kexc]` and `[hi, hp, ht]`.
@@ -46,10 +46,31 @@ pub fn step_adjoint<V: Lane>(
     let mut hi = hi0;
     let inv_ci = one / ci;
     let int = interception_scaled(p, e, ci, |x| x * inv_ci, &mut hi);
-    let mut hp1 = hp0;
-    let prod = production(int.pn, int.en, cp, beta, &mut hp1);
-    let runoff = V::select(missing, zero, prod.pr + prod.perc);
-    let l = V::select(missing, zero, exchange(kexc, ht0));
+    // production (spec §1.2, as `production`), with the fractions' divisions shared with the derivatives:
+    // ps = cp(1 − h²)·tp_n·q_p, es = h·cp(2 − h)·te_n·q_e, tanh = n/d
+    let (pn, en) = (int.pn, int.en);
+    let h = hp0;
+    let inv_cp = one / cp;
+    let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
+    let (te_n, te_d) = (en * inv_cp).tanh_ratio();
+    let q_p = one / (tp_d + h * tp_n);
+    let q_e = one / (te_d + (one - h) * te_n);
+    let ps_raw = cp * (one - h * h) * tp_n * q_p;
+    let es_raw = h * cp * (two - h) * te_n * q_e;
+    let ps = ps_raw.min(pn);
+    let es = es_raw.min(en);
+    let hs = h + (ps - es) * inv_cp;
+    let raining = pn.gt(zero);
+    let pr = V::select(raining, pn - ps, zero);
+    let inv_beta = one / beta;
+    let r = hs * inv_beta;
+    let r2 = r * r;
+    let g = one / (one + r2 * r2).sqrt().sqrt();
+    let perc = hs * cp * (one - g);
+    let runoff = V::select(missing, zero, pr + perc);
+    // exchange (as `exchange`): l = kexc·ht0³·√ht0
+    let ht_sqrt = ht0.sqrt();
+    let l = V::select(missing, zero, kexc * ht0 * ht0 * ht0 * ht_sqrt);
     let prd = c::<V>(0.1) * runoff;
     // the steady inflow of a step with missing rainfall (spec §1.2, gr_transfer), (1 − ht0⁴)^(−1/4)
     // computed only when a lane misses its rainfall (as in the forward)
@@ -94,36 +115,16 @@ pub fn step_adjoint<V: Lane>(
 
     // ---- reverse: exchange, production, interception (lanes with forcing)
     // l = kexc·ht0^3.5
-    let ht25 = ht0 * ht0 * ht0.sqrt();
+    let ht25 = ht0 * ht0 * ht_sqrt;
     let lam_kexc = lam_l * ht25 * ht0;
     let lam_ht0_exchange = lam_l * kexc * c::<V>(3.5) * ht25;
-    // runoff = pr + perc; hp1 = hs·g, perc = cp·hs·(1 − g), g = (1 + (hs/β)⁴)^(−1/4)
-    let (pn, en) = (int.pn, int.en);
-    let h = hp0;
-    let inv_cp = one / cp;
-    // the forward's expressions, so the values and the branches are the forward's
-    let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
-    let (te_n, te_d) = (en * inv_cp).tanh_ratio();
-    let ps_raw = cp * (one - h * h) * tp_n / (tp_d + h * tp_n);
-    let es_raw = h * cp * (two - h) * te_n / (te_d + (one - h) * te_n);
-    let (tp, te) = (tp_n / tp_d, te_n / te_d);
-    // 1/(1 + h·tp) and 1/(1 + (1 − h)·te)
-    let inv_dp = one / (one + h * tp);
-    let inv_de = one / (one + (one - h) * te);
-    let ps = ps_raw.min(pn);
-    let es = es_raw.min(en);
-    let hs = h + (ps - es) * inv_cp;
-    let inv_beta = one / beta;
-    let r = hs * inv_beta;
-    let r2 = r * r;
-    let g = one / (one + r2 * r2).sqrt().sqrt();
-    // g = (1 + r⁴)^(−1/4), dg/dhs = −r³·(1 + r⁴)^(−5/4)/β = −r³·g⁵/β
+    // runoff = pr + perc; hp1 = hs·g, perc = cp·hs·(1 − g), g = (1 + (hs/β)⁴)^(−1/4),
+    // dg/dhs = −r³·(1 + r⁴)^(−5/4)/β = −r³·g⁵/β
     let g2 = g * g;
     let dg = zero - r2 * r * g2 * g2 * g * inv_beta;
     let lam_hs = lam_hp1 * (g + hs * dg) + lam_runoff * cp * (one - g - hs * dg);
     let mut lam_cp = lam_runoff * hs * (one - g);
     // pr = pn − ps when pn > 0
-    let raining = pn.gt(zero);
     let mut lam_pn = V::select(raining, lam_runoff, zero);
     let mut lam_ps = zero - lam_pn;
     // hs = h + (ps − es)/cp
@@ -134,22 +135,21 @@ pub fn step_adjoint<V: Lane>(
     // es = min(es_raw, en): the formula's derivative unless en < es_raw
     let es_capped = es_raw.gt(en);
     {
-        let dte = one - te * te;
-        let inv_de2 = inv_de * inv_de;
-        let d_h = cp * te * ((two - h - h) + h * (two - h) * te * inv_de) * inv_de;
-        let d_te = h * (two - h) * cp * inv_de2;
-        let lam_x = lam_es * d_te * dte; // x = en/cp
+        // with te = te_n/te_d: ∂es/∂h = cp·te_n·q_e·((2 − 2h) + h(2 − h)·te_n·q_e) and
+        // ∂es/∂te · dte/dx = h(2 − h)·cp·q_e²·(te_d² − te_n²), x = en/cp
+        let te_q = te_n * q_e;
+        let d_h = cp * te_q * ((two - h - h) + h * (two - h) * te_q);
+        let lam_x = lam_es * h * (two - h) * cp * q_e * q_e * (te_d * te_d - te_n * te_n);
         lam_hp0 = lam_hp0 + V::select(es_capped, zero, lam_es * d_h);
         lam_cp = lam_cp + V::select(es_capped, zero, lam_es * es_raw * inv_cp - lam_x * en * inv_cp * inv_cp);
         let lam_en_raw = lam_x * inv_cp;
         let lam_en = V::select(es_capped, lam_es, lam_en_raw);
         // ps = min(ps_raw, pn): the formula's derivative unless pn < ps_raw
         let ps_capped = ps_raw.gt(pn);
-        let dtp = one - tp * tp;
-        let inv_dp2 = inv_dp * inv_dp;
-        let d_h = cp * tp * ((zero - h - h) - (one - h * h) * tp * inv_dp) * inv_dp;
-        let d_tp = cp * (one - h * h) * inv_dp2;
-        let lam_xp = lam_ps * d_tp * dtp; // x = pn/cp
+        // ∂ps/∂h = cp·tp_n·q_p·(−2h − (1 − h²)·tp_n·q_p), ∂ps/∂tp · dtp/dx = cp(1 − h²)·q_p²·(tp_d² − tp_n²)
+        let tp_q = tp_n * q_p;
+        let d_h = cp * tp_q * ((zero - h - h) - (one - h * h) * tp_q);
+        let lam_xp = lam_ps * cp * (one - h * h) * q_p * q_p * (tp_d * tp_d - tp_n * tp_n); // x = pn/cp
         lam_hp0 = lam_hp0 + V::select(ps_capped, zero, lam_ps * d_h);
         lam_pn = lam_pn + V::select(ps_capped, lam_ps, lam_xp * inv_cp);
         lam_cp = lam_cp + V::select(ps_capped, zero, lam_ps * ps_raw * inv_cp - lam_xp * pn * inv_cp * inv_cp);

@@ -32,8 +32,10 @@ pub trait AdjointKernel: Kernel {
     /// * `par`: `[4, LANES]`; `tape`: the states at the start of every step, `[K, 3, LANES]`;
     /// * `lambda_qt`: ∂J/∂qt \[per m³/s\] of the pack's real cells, `[width, K]` cell-major;
     /// * `lambda_st`: ∂J/∂states `[3, LANES]` at the segment end on entry, at its start on return;
-    /// * `lambda_par`: `[4, LANES]`, contributions added.
+    /// * `lambda_par`: `[4, LANES]`, contributions added;
+    /// * `scratch`: `K·LANES` values (`lambda_qt` time-major).
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
     fn gr4_segment_adjoint(
         job: &PackSegment<'_, Self>,
         par: &[Self],
@@ -41,6 +43,7 @@ pub trait AdjointKernel: Kernel {
         lambda_qt: &[Self],
         lambda_st: &mut [Self],
         lambda_par: &mut [Self],
+        scratch: &mut [Self],
     );
 }
 
@@ -63,6 +66,7 @@ fn forcing<V: Lane>(job: &PackSegment<'_, V::Scalar>, t: usize) -> (V, V) {
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn segment_adjoint<V: Lane>(
     job: &PackSegment<'_, V::Scalar>,
     par: &[V::Scalar],
@@ -70,6 +74,7 @@ fn segment_adjoint<V: Lane>(
     lambda_qt: &[V::Scalar],
     lambda_st: &mut [V::Scalar],
     lambda_par: &mut [V::Scalar],
+    scratch: &mut [V::Scalar],
 ) {
     // no closures here: they would not inherit the caller's target features, nor inline
     let l = V::WIDTH;
@@ -78,14 +83,18 @@ fn segment_adjoint<V: Lane>(
     let mut lam_st: [V; 3] = lanes(lambda_st);
     let mut lam_par: [V; 4] = lanes(lambda_par);
     let to_m3s = V::splat(job.to_m3s);
-    let mut lq = [V::Scalar::ZERO; 16];
+    // ∂J/∂qt time-major `[K, LANES]`, so each step reads one vector (padding lanes 0)
+    let lq = &mut scratch[..job.tc * l];
+    lq.fill(V::Scalar::ZERO);
+    for i in 0..job.width {
+        for (t, &v) in lambda_qt[i * job.tc..(i + 1) * job.tc].iter().enumerate() {
+            lq[t * l + i] = v;
+        }
+    }
     for t in (0..job.tc).rev() {
         let (p, e) = forcing(job, t);
         let start: [V; 3] = lanes(&tape[t * 3 * l..]);
-        for (i, v) in lq.iter_mut().take(job.width).enumerate() {
-            *v = lambda_qt[i * job.tc + t];
-        }
-        let lambda_q = V::from_slice(&lq[..l]) * to_m3s;
+        let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
         step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par);
     }
     for (k, v) in lam_st.iter().enumerate() {
@@ -100,6 +109,7 @@ macro_rules! dispatch {
     ($t:ty, $lanes:literal, $avx2:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
         fn $avx2(
             job: &PackSegment<'_, $t>,
             par: &[$t],
@@ -107,11 +117,13 @@ macro_rules! dispatch {
             lambda_qt: &[$t],
             lambda_st: &mut [$t],
             lambda_par: &mut [$t],
+            scratch: &mut [$t],
         ) {
-            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par)
+            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, scratch)
         }
 
         impl AdjointKernel for $t {
+            #[allow(clippy::too_many_arguments)]
             fn gr4_segment_adjoint(
                 job: &PackSegment<'_, $t>,
                 par: &[$t],
@@ -119,13 +131,14 @@ macro_rules! dispatch {
                 lambda_qt: &[$t],
                 lambda_st: &mut [$t],
                 lambda_par: &mut [$t],
+                scratch: &mut [$t],
             ) {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
-                    return unsafe { $avx2(job, par, tape, lambda_qt, lambda_st, lambda_par) };
+                    return unsafe { $avx2(job, par, tape, lambda_qt, lambda_st, lambda_par, scratch) };
                 }
-                segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par)
+                segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, scratch)
             }
         }
     };

@@ -348,21 +348,24 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
             .zip(tape.par_chunks(tc * hk * lanes))
             .zip(self.packed_params.par_chunks(hp * lanes))
             .enumerate()
-            .for_each(|(b, ((((lq, ls), lp), tape), par))| {
-                let c0 = b * lanes;
-                let job = PackSegment {
-                    prcp: self.forcing.prcp,
-                    pet: self.forcing.pet,
-                    n,
-                    c0,
-                    width: lanes.min(n - c0),
-                    t0,
-                    tc,
-                    beta,
-                    to_m3s,
-                };
-                T::gr4_segment_adjoint(&job, par, tape, lq, ls, lp);
-            });
+            .for_each_init(
+                || vec![T::ZERO; tc * lanes],
+                |scratch, (b, ((((lq, ls), lp), tape), par))| {
+                    let c0 = b * lanes;
+                    let job = PackSegment {
+                        prcp: self.forcing.prcp,
+                        pet: self.forcing.pet,
+                        n,
+                        c0,
+                        width: lanes.min(n - c0),
+                        t0,
+                        tc,
+                        beta,
+                        to_m3s,
+                    };
+                    T::gr4_segment_adjoint(&job, par, tape, lq, ls, lp, scratch);
+                },
+            );
     }
 }
 
