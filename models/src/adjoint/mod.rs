@@ -6,8 +6,8 @@
 //! from last to first: it replays the segment from its checkpoint (hydrology, then routing), runs the
 //! routing adjoint cell by cell in reverse topological order, then the hydrology adjoint of every cell in
 //! parallel. Peak memory is `N·(T/K·s + K·b)` values (`s` state values per cell, `b` segment buffers per
-//! cell-step); with `K ≈ √T` it grows like `N·√T`. When the whole run fits the segment budget, one
-//! segment is used and the forward sweep's buffers are reused, so nothing is replayed.
+//! cell-step); with `K ≈ √T` it grows like `N·√T`. The forward sweep keeps the last segment's buffers,
+//! so it is not replayed; when the whole run fits the segment budget, that is the only segment.
 
 pub mod gr4;
 mod hydrology;
@@ -165,12 +165,14 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         &self.batch.parameters[self.hp * self.n..]
     }
 
-    /// Runs one segment from `start`, leaving the states at its end in `state`.
-    fn run_segment(&self, t0: usize, tc: usize, state: &mut Checkpoint<T>) -> SegmentValues<T> {
+    /// Runs one segment from the states in `state`, leaving the states at its end there; with `taped`,
+    /// keeps the hydrology states of every step (what the reverse sweep needs).
+    fn run_segment(&self, t0: usize, tc: usize, state: &mut Checkpoint<T>, taped: bool) -> SegmentValues<T> {
         let mut q = vec![T::ZERO; self.npad * tc];
-        let mut tape = vec![T::ZERO; self.npad * tc * self.hk];
+        let mut tape = if taped { vec![T::ZERO; self.npad * tc * self.hk] } else { Vec::new() };
         let (params, hydrology) = (&self.packed_params, &mut state.hydrology);
-        hydrology_chunk(self.setup, self.forcing, t0, tc, params, hydrology, &mut q, Some(&mut tape));
+        let tape_slice = taped.then_some(tape.as_mut_slice());
+        hydrology_chunk(self.setup, self.forcing, t0, tc, params, hydrology, &mut q, tape_slice);
         let qt = if self.setup.structure.routing == RoutingModule::Kw { q.clone() } else { Vec::new() };
         route_sets(self.setup, 1, self.routing_params(), &mut state.hlr, &mut state.kw, &mut q, tc);
         SegmentValues { q, qt, tape }
@@ -193,13 +195,15 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         while t0 < self.nt {
             let tc = self.seg.min(self.nt - t0);
             checkpoints.push(state.clone());
-            let values = self.run_segment(t0, tc, &mut state);
+            // the last segment is kept for the reverse sweep, which starts with it; the others are replayed
+            let last = t0 + tc == self.nt;
+            let values = self.run_segment(t0, tc, &mut state, last);
             for (j, &cell) in outlets.iter().enumerate() {
                 for (t, &v) in values.q[cell * tc..(cell + 1) * tc].iter().enumerate() {
                     qsim[(t0 + t) * g + j] = v;
                 }
             }
-            if tc == self.nt {
+            if last {
                 kept = Some(values);
             }
             t0 += tc;
@@ -232,7 +236,7 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         for (s, checkpoint) in checkpoints.iter().enumerate().rev() {
             let t0 = s * self.seg;
             let tc = self.seg.min(nt - t0);
-            let values = kept.take().unwrap_or_else(|| self.run_segment(t0, tc, &mut checkpoint.clone()));
+            let values = kept.take().unwrap_or_else(|| self.run_segment(t0, tc, &mut checkpoint.clone(), true));
             let mut lam = vec![T::ZERO; n * tc];
             for (j, &cell) in self.setup.outlets.iter().enumerate() {
                 for t in 0..tc {
