@@ -96,27 +96,6 @@ fn metrics_equal_smash_evaluation() {
     }
 }
 
-const CONT: [Signature; 8] = [
-    Signature::Rc,
-    Signature::Rchf,
-    Signature::Rclf,
-    Signature::Rch2r,
-    Signature::Fp(0.02),
-    Signature::Fp(0.1),
-    Signature::Fp(0.5),
-    Signature::Fp(0.9),
-];
-const EVENT: [Signature; 8] = [
-    Signature::Ff,
-    Signature::Bf,
-    Signature::Rc,
-    Signature::Rchf,
-    Signature::Rclf,
-    Signature::Rch2r,
-    Signature::Lt,
-    Signature::Pf,
-];
-
 #[test]
 fn signatures_equal_smash_signatures() {
     let r = Reference::load();
@@ -124,7 +103,7 @@ fn signatures_equal_smash_signatures() {
         let cont = r.golden.get(&format!("cont_{domain}"));
         for g in 0..r.ng {
             let (p, q) = (r.prcp_cvt(g), r.series(q_name, g));
-            for (k, s) in CONT.iter().enumerate() {
+            for (k, s) in Signature::CONTINUOUS.iter().enumerate() {
                 assert_close(s.value(&p, &q) as f64, cont[g * 8 + k], &format!("{s:?} {domain} gauge {g}"));
             }
         }
@@ -134,7 +113,7 @@ fn signatures_equal_smash_signatures() {
         for e in 0..gauge.len() {
             let (g, a, b) = (gauge[e] as usize, start[e] as usize, end[e] as usize);
             let (p, q) = (r.prcp_cvt(g), r.series(q_name, g));
-            for (k, s) in EVENT.iter().enumerate() {
+            for (k, s) in Signature::EVENT.iter().enumerate() {
                 let ours = s.value(&p[a..=b], &q[a..=b]) as f64;
                 assert_close(
                     ours,
