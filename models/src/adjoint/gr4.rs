@@ -36,7 +36,7 @@ pub fn step_adjoint<V: Lane>(
     lambda_st: &mut States<V>,
     lambda_par: &mut Params<V>,
 ) {
-    let (zero, one, two) = (c::<V>(0.0), c::<V>(1.0), c::<V>(2.0));
+    let (zero, one) = (c::<V>(0.0), c::<V>(1.0));
     let [ci, cp, ct, kexc] = *par;
     let [hi0, hp0, ht0] = *st0;
     let missing_p = p.lt(zero);
@@ -46,28 +46,9 @@ pub fn step_adjoint<V: Lane>(
     let mut hi = hi0;
     let inv_ci = one / ci;
     let int = interception_scaled(p, e, ci, |x| x * inv_ci, &mut hi);
-    // production (spec §1.2, as `production`), with the fractions' divisions shared with the derivatives:
-    // ps = cp(1 − h²)·tp_n·q_p, es = h·cp(2 − h)·te_n·q_e, tanh = n/d
     let (pn, en) = (int.pn, int.en);
-    let h = hp0;
-    let inv_cp = one / cp;
-    let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
-    let (te_n, te_d) = (en * inv_cp).tanh_ratio();
-    let q_p = one / (tp_d + h * tp_n);
-    let q_e = one / (te_d + (one - h) * te_n);
-    let ps_raw = cp * (one - h * h) * tp_n * q_p;
-    let es_raw = h * cp * (two - h) * te_n * q_e;
-    let ps = ps_raw.min(pn);
-    let es = es_raw.min(en);
-    let hs = h + (ps - es) * inv_cp;
-    let raining = pn.gt(zero);
-    let pr = V::select(raining, pn - ps, zero);
-    let inv_beta = one / beta;
-    let r = hs * inv_beta;
-    let r2 = r * r;
-    let g = one / (one + r2 * r2).sqrt().sqrt();
-    let perc = hs * cp * (one - g);
-    let runoff = V::select(missing, zero, pr + perc);
+    let prod = Production::recompute(pn, en, hp0, cp, beta);
+    let runoff = V::select(missing, zero, prod.pr + prod.perc);
     // exchange (as `exchange`): l = kexc·ht0³·√ht0
     let ht_sqrt = ht0.sqrt();
     let l = V::select(missing, zero, kexc * ht0 * ht0 * ht0 * ht_sqrt);
@@ -118,70 +99,141 @@ pub fn step_adjoint<V: Lane>(
     let ht25 = ht0 * ht0 * ht_sqrt;
     let lam_kexc = lam_l * ht25 * ht0;
     let lam_ht0_exchange = lam_l * kexc * c::<V>(3.5) * ht25;
-    // runoff = pr + perc; hp1 = hs·g, perc = cp·hs·(1 − g), g = (1 + (hs/β)⁴)^(−1/4),
-    // dg/dhs = −r³·(1 + r⁴)^(−5/4)/β = −r³·g⁵/β
-    let g2 = g * g;
-    let dg = zero - r2 * r * g2 * g2 * g * inv_beta;
-    let lam_hs = lam_hp1 * (g + hs * dg) + lam_runoff * cp * (one - g - hs * dg);
-    let mut lam_cp = lam_runoff * hs * (one - g);
-    // pr = pn − ps when pn > 0
-    let mut lam_pn = V::select(raining, lam_runoff, zero);
-    let mut lam_ps = zero - lam_pn;
-    // hs = h + (ps − es)/cp
-    let mut lam_hp0 = lam_hs;
-    lam_ps = lam_ps + lam_hs * inv_cp;
-    let lam_es = zero - lam_hs * inv_cp;
-    lam_cp = lam_cp - lam_hs * (ps - es) * inv_cp * inv_cp;
-    // es = min(es_raw, en): the formula's derivative unless en < es_raw
-    let es_capped = es_raw.gt(en);
-    {
-        // with te = te_n/te_d: ∂es/∂h = cp·te_n·q_e·((2 − 2h) + h(2 − h)·te_n·q_e) and
-        // ∂es/∂te · dte/dx = h(2 − h)·cp·q_e²·(te_d² − te_n²), x = en/cp
+    let (lam_hp0, lam_cp, mut lam_pn, lam_en) = prod.reverse(lam_runoff, lam_hp1);
+    // interception: hi1 = hi0 + (p − ei − pn)/ci; en = e − ei; pn = max(0, p − ci(1 − hi0) − ei);
+    // ei = min(e, hi0·ci + p)
+    let ei = int.ei;
+    let mut lam_hi0 = lam_hi1;
+    let mut lam_ei = zero - lam_hi1 * inv_ci - lam_en;
+    lam_pn = lam_pn - lam_hi1 * inv_ci;
+    let mut lam_ci = zero - lam_hi1 * (p - ei - pn) * inv_ci * inv_ci;
+    let spills = ((zero - ci).mul_add(one - hi0, p) - ei).gt(zero);
+    lam_ci = lam_ci - V::select(spills, lam_pn * (one - hi0), zero);
+    lam_hi0 = lam_hi0 + V::select(spills, lam_pn * ci, zero);
+    lam_ei = lam_ei - V::select(spills, lam_pn, zero);
+    let from_store = hi0.mul_add(ci, p).lt(e);
+    lam_hi0 = lam_hi0 + V::select(from_store, lam_ei * ci, zero);
+    lam_ci = lam_ci + V::select(from_store, lam_ei * hi0, zero);
+
+    // lanes with missing forcing skipped interception, production and exchange
+    *lambda_st = [
+        V::select(missing, lam_hi1, lam_hi0),
+        V::select(missing, lam_hp1, lam_hp0),
+        V::select(missing, lam_ht0, lam_ht0 + lam_ht0_exchange),
+    ];
+    let [a_ci, a_cp, a_ct, a_kexc] = *lambda_par;
+    *lambda_par = [
+        a_ci + V::select(missing, zero, lam_ci),
+        a_cp + V::select(missing, zero, lam_cp),
+        a_ct + lam_ct,
+        a_kexc + V::select(missing, zero, lam_kexc),
+    ];
+}
+
+/// The production store of one step recomputed (spec §1.2, as [`crate::gr::production::production`]),
+/// keeping what its reverse needs. The fractions' divisions are shared with the derivatives:
+/// `ps = cp(1 − h²)·tp_n·q_p`, `es = h·cp(2 − h)·te_n·q_e`, with `tanh = n/d`.
+struct Production<V> {
+    pn: V,
+    en: V,
+    h: V,
+    cp: V,
+    inv_cp: V,
+    inv_beta: V,
+    tp: (V, V),
+    te: (V, V),
+    q_p: V,
+    q_e: V,
+    ps_raw: V,
+    es_raw: V,
+    ps: V,
+    es: V,
+    hs: V,
+    r: V,
+    g: V,
+    pr: V,
+    perc: V,
+}
+
+impl<V: Lane> Production<V> {
+    #[inline(always)]
+    fn recompute(pn: V, en: V, h: V, cp: V, beta: V) -> Self {
+        let (zero, one, two) = (c::<V>(0.0), c::<V>(1.0), c::<V>(2.0));
+        let inv_cp = one / cp;
+        let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
+        let (te_n, te_d) = (en * inv_cp).tanh_ratio();
+        let q_p = one / (tp_d + h * tp_n);
+        let q_e = one / (te_d + (one - h) * te_n);
+        let ps_raw = cp * (one - h * h) * tp_n * q_p;
+        let es_raw = h * cp * (two - h) * te_n * q_e;
+        let (ps, es) = (ps_raw.min(pn), es_raw.min(en));
+        let hs = h + (ps - es) * inv_cp;
+        let pr = V::select(pn.gt(zero), pn - ps, zero);
+        let inv_beta = one / beta;
+        let r = hs * inv_beta;
+        let r2 = r * r;
+        let g = one / (one + r2 * r2).sqrt().sqrt();
+        let perc = hs * cp * (one - g);
+        Production {
+            pn,
+            en,
+            h,
+            cp,
+            inv_cp,
+            inv_beta,
+            tp: (tp_n, tp_d),
+            te: (te_n, te_d),
+            q_p,
+            q_e,
+            ps_raw,
+            es_raw,
+            ps,
+            es,
+            hs,
+            r,
+            g,
+            pr,
+            perc,
+        }
+    }
+
+    /// From the cotangents of `pr + perc` and of the level at the end, `(∂/∂hp0, ∂/∂cp, ∂/∂pn, ∂/∂en)`.
+    #[inline(always)]
+    fn reverse(&self, lam_runoff: V, lam_hp1: V) -> (V, V, V, V) {
+        let (zero, one, two) = (c::<V>(0.0), c::<V>(1.0), c::<V>(2.0));
+        let Production { pn, en, h, cp, inv_cp, inv_beta, q_p, q_e, ps_raw, es_raw, ps, es, hs, r, g, .. } = *self;
+        let ((tp_n, tp_d), (te_n, te_d)) = (self.tp, self.te);
+        // hp1 = hs·g, perc = cp·hs·(1 − g), g = (1 + (hs/β)⁴)^(−1/4), dg/dhs = −r³·(1 + r⁴)^(−5/4)/β = −r³·g⁵/β
+        let g2 = g * g;
+        let dg = zero - r * r * r * g2 * g2 * g * inv_beta;
+        let lam_hs = lam_hp1 * (g + hs * dg) + lam_runoff * cp * (one - g - hs * dg);
+        let mut lam_cp = lam_runoff * hs * (one - g);
+        // pr = pn − ps when pn > 0
+        let mut lam_pn = V::select(pn.gt(zero), lam_runoff, zero);
+        // hs = h + (ps − es)/cp
+        let lam_ps = lam_hs * inv_cp - lam_pn;
+        let lam_es = zero - lam_hs * inv_cp;
+        let mut lam_hp0 = lam_hs;
+        lam_cp = lam_cp - lam_hs * (ps - es) * inv_cp * inv_cp;
+        // es = min(es_raw, en): the formula's derivative unless en < es_raw; with te = te_n/te_d,
+        // ∂es/∂h = cp·te_n·q_e·((2 − 2h) + h(2 − h)·te_n·q_e), ∂es/∂te · dte/dx = h(2 − h)·cp·q_e²·(te_d² − te_n²)
+        let es_capped = es_raw.gt(en);
         let te_q = te_n * q_e;
         let d_h = cp * te_q * ((two - h - h) + h * (two - h) * te_q);
-        let lam_x = lam_es * h * (two - h) * cp * q_e * q_e * (te_d * te_d - te_n * te_n);
+        let lam_x = lam_es * h * (two - h) * cp * q_e * q_e * (te_d * te_d - te_n * te_n); // x = en/cp
         lam_hp0 = lam_hp0 + V::select(es_capped, zero, lam_es * d_h);
         lam_cp = lam_cp + V::select(es_capped, zero, lam_es * es_raw * inv_cp - lam_x * en * inv_cp * inv_cp);
-        let lam_en_raw = lam_x * inv_cp;
-        let lam_en = V::select(es_capped, lam_es, lam_en_raw);
-        // ps = min(ps_raw, pn): the formula's derivative unless pn < ps_raw
-        let ps_capped = ps_raw.gt(pn);
+        let lam_en = V::select(es_capped, lam_es, lam_x * inv_cp);
+        // ps = min(ps_raw, pn): the formula's derivative unless pn < ps_raw;
         // ∂ps/∂h = cp·tp_n·q_p·(−2h − (1 − h²)·tp_n·q_p), ∂ps/∂tp · dtp/dx = cp(1 − h²)·q_p²·(tp_d² − tp_n²)
+        let ps_capped = ps_raw.gt(pn);
         let tp_q = tp_n * q_p;
         let d_h = cp * tp_q * ((zero - h - h) - (one - h * h) * tp_q);
         let lam_xp = lam_ps * cp * (one - h * h) * q_p * q_p * (tp_d * tp_d - tp_n * tp_n); // x = pn/cp
         lam_hp0 = lam_hp0 + V::select(ps_capped, zero, lam_ps * d_h);
         lam_pn = lam_pn + V::select(ps_capped, lam_ps, lam_xp * inv_cp);
         lam_cp = lam_cp + V::select(ps_capped, zero, lam_ps * ps_raw * inv_cp - lam_xp * pn * inv_cp * inv_cp);
-
-        // interception: hi1 = hi0 + (p − ei − pn)/ci; en = e − ei; pn = max(0, p − ci(1 − hi0) − ei);
-        // ei = min(e, hi0·ci + p)
-        let ei = int.ei;
-        let mut lam_hi0 = lam_hi1;
-        let mut lam_ei = zero - lam_hi1 * inv_ci - lam_en;
-        lam_pn = lam_pn - lam_hi1 * inv_ci;
-        let mut lam_ci = zero - lam_hi1 * (p - ei - pn) * inv_ci * inv_ci;
-        let spills = ((zero - ci).mul_add(one - hi0, p) - ei).gt(zero);
-        lam_ci = lam_ci - V::select(spills, lam_pn * (one - hi0), zero);
-        lam_hi0 = lam_hi0 + V::select(spills, lam_pn * ci, zero);
-        lam_ei = lam_ei - V::select(spills, lam_pn, zero);
-        let from_store = hi0.mul_add(ci, p).lt(e);
-        lam_hi0 = lam_hi0 + V::select(from_store, lam_ei * ci, zero);
-        lam_ci = lam_ci + V::select(from_store, lam_ei * hi0, zero);
-
-        // lanes with missing forcing skipped interception, production and exchange
-        *lambda_st = [
-            V::select(missing, lam_hi1, lam_hi0),
-            V::select(missing, lam_hp1, lam_hp0),
-            V::select(missing, lam_ht0, lam_ht0 + lam_ht0_exchange),
-        ];
-        let [a_ci, a_cp, a_ct, a_kexc] = *lambda_par;
-        *lambda_par = [
-            a_ci + V::select(missing, zero, lam_ci),
-            a_cp + V::select(missing, zero, lam_cp),
-            a_ct + lam_ct,
-            a_kexc + V::select(missing, zero, lam_kexc),
-        ];
+        (lam_hp0, lam_cp, lam_pn, lam_en)
     }
 }
 
