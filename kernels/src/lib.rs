@@ -1,11 +1,35 @@
 //! # hydrograd-kernels
 //!
-//! GPU kernels of hydrograd: the operators of `hydrograd-models` written as cubecl kernels and exposed
-//! to burn as a backend extension. The kernels keep the batch contract of the CPU engine
-//! (`hydrograd_models::simulation`): parameters and states `[S, N]`, forcing `[T, N]` shared by the S
-//! parameter sets, discharge at gauges `[S, T, G]`.
+//! The GPU engine of hydrograd: the gr4 time loop and the routing of `hydrograd-models` written as
+//! cubecl kernels, forward and adjoint, batched over parameter sets, and run on any cubecl runtime
+//! (wgpu: Vulkan / Metal / WebGPU; CUDA behind the `cuda` feature).
 //!
-//! This crate is part of the workspace layout; its kernels land with the GPU issue and are tested
-//! against the CPU engine re-exported here.
+//! The kernels keep the batch contract of the CPU engine (`hydrograd_models::simulation`): parameters
+//! and states `[P or K, S, N]`, forcing `[T, N]` shared by the S parameter sets, discharge at the
+//! outlets `[S, T, G]`. One unit of work is one (parameter set × cell), so a population of parameter
+//! sets is one launch and small catchments still fill the device. The CPU engine is the oracle: the
+//! tests hold every kernel to it.
+//!
+//! Without a GPU feature only [`device`] is built (device names and errors), so that `--device cpu`
+//! works in a build with no GPU crate.
 
-pub use hydrograd_models as cpu_reference;
+pub mod device;
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod engine;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod gpu;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod gr4;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod math;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod outlets;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod routing;
+
+pub use device::{DeviceError, DeviceKind};
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub use engine::{BatchGradient, GpuFloat, GpuModel, GpuOptions};
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub use gpu::Gpu;

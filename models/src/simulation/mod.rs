@@ -153,7 +153,7 @@ pub fn forward<T: Kernel>(
 }
 
 /// Checks the network and that every array has the size the setup implies.
-pub(crate) fn check_sizes<T: Real>(
+pub fn check_sizes<T: Real>(
     setup: &Setup<'_>,
     forcing: &Forcing<'_, T>,
     batch: &Batch<T>,

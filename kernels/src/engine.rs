@@ -1,0 +1,653 @@
+//! The GPU engine: forward runs and exact adjoints of a batch of parameter sets on one device.
+//!
+//! A run goes chunk by chunk over time (a chunk's buffers stay below the device's binding limit):
+//! one hydrology launch for every (set × cell), then one routing launch per partition of the network,
+//! then the outlets are gathered. The adjoint keeps the states at every chunk start (checkpoints),
+//! and the reverse sweep takes the chunks from last to first: it replays the chunk from its
+//! checkpoint with a tape of the hydrology states, runs the routing adjoint partition by partition
+//! from the outlets up, then the hydrology adjoint of every unit. Forcing stays on the device between
+//! calls when it fits the residency budget, and is streamed block by block otherwise.
+
+use crate::gpu::Gpu;
+use crate::{DeviceError, gr4, outlets, routing};
+use cubecl::ir::{ElemType, FloatKind};
+use cubecl::prelude::*;
+use cubecl::server::Handle;
+use hydrograd_models::Real;
+use hydrograd_models::gr::production::percolation_beta;
+use hydrograd_models::routing::RoutingModule;
+use hydrograd_models::adjoint::AdjointKernel;
+use hydrograd_models::simulation::{Batch, Forcing, Setup, SimulationError, check_sizes};
+use hydrograd_models::structure::HydrologicalModule;
+use std::cell::RefCell;
+
+/// Float types the kernels run in.
+pub trait GpuFloat: AdjointKernel + Float + CubeElement + num_traits::ToPrimitive {
+    /// Single precision (the kernels' comptime `single`: see [`crate::math`]).
+    const SINGLE: bool;
+    /// The kernels' element type.
+    const ELEM: ElemType;
+
+    /// `self` as a kernel's scalar argument.
+    fn scalar(self) -> InputScalar {
+        InputScalar::new(self, Self::ELEM)
+    }
+}
+
+impl GpuFloat for f32 {
+    const SINGLE: bool = true;
+    const ELEM: ElemType = ElemType::Float(FloatKind::F32);
+}
+
+impl GpuFloat for f64 {
+    const SINGLE: bool = false;
+    const ELEM: ElemType = ElemType::Float(FloatKind::F64);
+}
+
+/// Tuning of the GPU engine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GpuOptions {
+    /// Upper bound on one buffer \[bytes\]; `None`: the device's binding limit.
+    pub max_buffer_bytes: Option<usize>,
+    /// Forcing up to this size \[bytes\] is uploaded once and kept on the device.
+    pub resident_forcing_bytes: usize,
+}
+
+impl Default for GpuOptions {
+    fn default() -> Self {
+        GpuOptions { max_buffer_bytes: None, resident_forcing_bytes: 4 << 30 }
+    }
+}
+
+/// Discharge and gradients of a batch of parameter sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchGradient<T> {
+    /// Discharge at the outlets \[m³/s\], `[S, T, G]`.
+    pub qsim: Vec<T>,
+    /// ∂J/∂θ, `[P, S, N]` in the order of the structure's parameters.
+    pub parameters: Vec<T>,
+    /// ∂J/∂(initial states), `[K, S, N]`.
+    pub states: Vec<T>,
+    /// Final states, `[K, S, N]`.
+    pub final_states: Vec<T>,
+}
+
+/// Units per cube of every launch.
+const CUBE: u32 = 256;
+
+/// A device buffer and its length in values.
+struct Buffer {
+    handle: Handle,
+    len: usize,
+}
+
+impl Buffer {
+    fn arg(&self) -> BufferArg {
+        // SAFETY: `len` is the number of values the buffer was created with.
+        unsafe { BufferArg::from_raw_parts(self.handle.clone(), self.len) }
+    }
+}
+
+/// Forcing rows `t0..t0 + len` on the device, `[len, N]` each.
+struct ForcingBlock {
+    t0: usize,
+    prcp: Buffer,
+    pet: Buffer,
+}
+
+/// The network on the device.
+struct NetworkBuffers {
+    upstream_offsets: Buffer,
+    upstream: Buffer,
+    downstream: Buffer,
+    upstream_area: Buffer,
+    outlets: Buffer,
+}
+
+/// A model prepared on a GPU: network, outlets and (when it fits) forcing uploaded once, for any
+/// number of forward and adjoint runs of batches of parameter sets.
+pub struct GpuModel<'a, T: GpuFloat> {
+    gpu: Gpu,
+    setup: Setup<'a>,
+    forcing: Forcing<'a, T>,
+    network: NetworkBuffers,
+    /// Steps per forcing block.
+    block_len: usize,
+    /// Every block when the forcing is resident; otherwise the last block streamed.
+    blocks: RefCell<Vec<ForcingBlock>>,
+    resident: bool,
+    /// Values per buffer.
+    max_values: usize,
+}
+
+impl<'a, T: GpuFloat> GpuModel<'a, T> {
+    /// Prepares `setup` and `forcing` on `gpu`.
+    ///
+    /// # Errors
+    /// [`DeviceError::Precision`] when the device has no kernels in `T`'s precision.
+    pub fn new(gpu: &Gpu, setup: Setup<'a>, forcing: Forcing<'a, T>, options: &GpuOptions) -> Result<Self, DeviceError> {
+        if core::mem::size_of::<T>() == 8 && !gpu.supports_f64() {
+            return Err(DeviceError::Precision { device: gpu.kind, precision: "f64" });
+        }
+        let client = &gpu.client;
+        let net = setup.network;
+        let n = net.len();
+        let mut downstream = vec![u32::MAX; n];
+        for cell in 0..n {
+            for &u in net.upstream_of(cell) {
+                downstream[u as usize] = cell as u32;
+            }
+        }
+        let offsets: Vec<u32> = net.upstream_offsets.iter().map(|&o| o as u32).collect();
+        let area: Vec<T> = net.upstream_area.iter().map(|&a| T::from_f64(a)).collect();
+        let outlets: Vec<u32> = setup.outlets.iter().map(|&o| o as u32).collect();
+        let network = NetworkBuffers {
+            upstream_offsets: upload_u32(client, &offsets),
+            upstream: upload_u32(client, &net.upstream),
+            downstream: upload_u32(client, &downstream),
+            upstream_area: upload(client, &area),
+            outlets: upload_u32(client, &outlets),
+        };
+        let max_bytes = options.max_buffer_bytes.unwrap_or(usize::MAX).min(gpu.max_buffer_bytes());
+        let max_values = (max_bytes / core::mem::size_of::<T>()).max(1);
+        let nt = forcing.ntime;
+        let block_len = (max_values / n.max(1)).clamp(1, nt.max(1));
+        let resident = 2 * nt * n * core::mem::size_of::<T>() <= options.resident_forcing_bytes;
+        let model = GpuModel {
+            gpu: gpu.clone(),
+            setup,
+            forcing,
+            network,
+            block_len,
+            blocks: RefCell::new(Vec::new()),
+            resident,
+            max_values,
+        };
+        if resident {
+            let blocks = (0..nt).step_by(block_len).map(|t0| model.upload_block(t0)).collect();
+            *model.blocks.borrow_mut() = blocks;
+        }
+        Ok(model)
+    }
+
+    /// The device this model runs on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// Runs every parameter set of `batch` forward and updates its states to the final states.
+    ///
+    /// # Returns
+    /// Discharge at the outlets \[m³/s\], `[S, T, G]`.
+    ///
+    /// # Errors
+    /// When array sizes disagree with the setup.
+    pub fn forward(&self, batch: &mut Batch<T>) -> Result<Vec<T>, SimulationError> {
+        self.check(batch)?;
+        let run = Run::new(self, batch, 1);
+        let (nt, g) = (self.forcing.ntime, self.setup.outlets.len());
+        let out = self.zeros(batch.nset * nt * g);
+        let q = self.empty(batch.nset * run.tc_max * self.n());
+        let tape = self.empty(1);
+        for (t0, tc) in self.chunks(run.tc_max) {
+            run.hydrology(t0, tc, &q, &tape, false);
+            run.route(tc, &q);
+            self.gather(&q, &out, batch.nset, t0, tc);
+        }
+        let out = self.read(&out);
+        run.final_states(&mut batch.states);
+        Ok(out)
+    }
+
+    /// Runs every parameter set of `batch` forward, asks `cost` for ∂J/∂Q at the outlets (`[S, T, G]`,
+    /// given the discharge `[S, T, G]`), and returns the gradient of J with respect to every parameter
+    /// and initial state of every cell of every set.
+    ///
+    /// # Errors
+    /// When array sizes disagree with the setup.
+    pub fn gradient(
+        &self,
+        batch: &Batch<T>,
+        cost: impl FnOnce(&[T]) -> Vec<T>,
+    ) -> Result<BatchGradient<T>, SimulationError> {
+        self.check(batch)?;
+        let (n, nt, g, s) = (self.n(), self.forcing.ntime, self.setup.outlets.len(), batch.nset);
+        let sn = s * n;
+        let mut run = Run::new(self, batch, 3);
+        let chunks = self.chunks(run.tc_max);
+        let out = self.zeros(s * nt * g);
+        let q = self.empty(s * run.tc_max * n);
+        let qt = self.empty(if run.module == RoutingModule::Kw { s * run.tc_max * n } else { 1 });
+        let tape = self.empty(3 * s * run.tc_max * n);
+        // forward sweep: checkpoints at chunk starts; the last chunk's values are kept
+        let mut checkpoints = Vec::with_capacity(chunks.len());
+        for (i, &(t0, tc)) in chunks.iter().enumerate() {
+            checkpoints.push((self.duplicate(&run.states), self.duplicate(&run.memory)));
+            let last = i + 1 == chunks.len();
+            run.hydrology(t0, tc, &q, &tape, last);
+            if run.module == RoutingModule::Kw {
+                self.copy(&q, &qt, s * tc * n);
+            }
+            run.route(tc, &q);
+            self.gather(&q, &out, s, t0, tc);
+        }
+        let qsim = self.read(&out);
+        let mut final_states = batch.states.clone();
+        run.final_states(&mut final_states);
+        let lambda_out = cost(&qsim);
+        assert_eq!(lambda_out.len(), qsim.len(), "the cost's gradient must have the shape of the discharge [S, T, G]");
+        let lambda_out = upload(&self.gpu.client, &lambda_out);
+
+        // reverse sweep
+        let (np, nk) = (self.setup.structure.parameters().len(), self.setup.structure.states().len());
+        let lam_states = self.zeros(3 * sn);
+        let lam_params = self.zeros(4 * sn);
+        let lam_rparams = self.zeros(((np - 4) * sn).max(1));
+        let lam_memory = self.zeros(run.memory.len);
+        let lam = self.empty(s * run.tc_max * n);
+        let lam_qup = self.empty(s * run.tc_max * n);
+        for (i, &(t0, tc)) in chunks.iter().enumerate().rev() {
+            let (states0, memory0) = &checkpoints[i];
+            if i + 1 != chunks.len() {
+                run.states = self.duplicate(states0);
+                run.memory = self.duplicate(memory0);
+                run.hydrology(t0, tc, &q, &tape, true);
+                if run.module == RoutingModule::Kw {
+                    self.copy(&q, &qt, s * tc * n);
+                }
+                run.route(tc, &q);
+            }
+            self.fill(&lam, T::ZERO, s * tc * n);
+            self.scatter(&lambda_out, &lam, s, t0, tc);
+            let adjoint = RoutingAdjoint { q: &q, qt: &qt, lam: &lam, lam_qup: &lam_qup, memory0, lam_memory: &lam_memory };
+            run.route_adjoint(tc, &adjoint, &lam_rparams);
+            run.hydrology_adjoint(t0, tc, &tape, &lam, &lam_states, &lam_params);
+        }
+        let mut parameters = self.read(&lam_params);
+        if np > 4 {
+            parameters.extend(self.read(&lam_rparams));
+        }
+        let mut states = self.read(&lam_states);
+        if nk > 3 {
+            states.extend_from_slice(&self.read(&lam_memory)[..sn]);
+        }
+        Ok(BatchGradient { qsim, parameters, states, final_states })
+    }
+
+    fn n(&self) -> usize {
+        self.setup.network.len()
+    }
+
+    fn check(&self, batch: &Batch<T>) -> Result<(), SimulationError> {
+        check_sizes(&self.setup, &self.forcing, batch)?;
+        match self.setup.structure.hydrology {
+            HydrologicalModule::Gr4 => Ok(()),
+        }
+    }
+
+    /// The chunks `(t0, tc)` of the run: at most `tc_max` steps, never across a forcing block.
+    fn chunks(&self, tc_max: usize) -> Vec<(usize, usize)> {
+        let nt = self.forcing.ntime;
+        let mut chunks = Vec::new();
+        let mut t0 = 0;
+        while t0 < nt {
+            let block_end = (t0 / self.block_len + 1) * self.block_len;
+            let tc = tc_max.min(nt - t0).min(block_end - t0);
+            chunks.push((t0, tc));
+            t0 += tc;
+        }
+        chunks
+    }
+
+    fn upload_block(&self, t0: usize) -> ForcingBlock {
+        let n = self.n();
+        let rows = t0 * n..((t0 + self.block_len).min(self.forcing.ntime)) * n;
+        let client = &self.gpu.client;
+        ForcingBlock {
+            t0,
+            prcp: upload(client, &self.forcing.prcp[rows.clone()]),
+            pet: upload(client, &self.forcing.pet[rows]),
+        }
+    }
+
+    /// The forcing block holding step `t0`, uploaded now when the forcing is streamed.
+    fn with_block<R>(&self, t0: usize, f: impl FnOnce(&ForcingBlock) -> R) -> R {
+        let start = t0 / self.block_len * self.block_len;
+        if self.resident {
+            return f(&self.blocks.borrow()[t0 / self.block_len]);
+        }
+        let mut blocks = self.blocks.borrow_mut();
+        if blocks.first().is_none_or(|b| b.t0 != start) {
+            *blocks = vec![self.upload_block(start)];
+        }
+        f(&blocks[0])
+    }
+
+    fn empty(&self, len: usize) -> Buffer {
+        let len = len.max(1);
+        Buffer { handle: self.gpu.client.empty(len * core::mem::size_of::<T>()), len }
+    }
+
+    fn zeros(&self, len: usize) -> Buffer {
+        let buffer = self.empty(len);
+        self.fill(&buffer, T::ZERO, buffer.len);
+        buffer
+    }
+
+    fn duplicate(&self, src: &Buffer) -> Buffer {
+        let dst = self.empty(src.len);
+        self.copy(src, &dst, src.len);
+        dst
+    }
+
+    fn read(&self, buffer: &Buffer) -> Vec<T> {
+        let bytes = self.gpu.client.read_one_unchecked(buffer.handle.clone());
+        T::from_bytes(&bytes)[..buffer.len].to_vec()
+    }
+
+    fn count(&self, units: usize) -> (CubeCount, CubeDim) {
+        let dim = CubeDim::new_1d(CUBE);
+        (cubecl::calculate_cube_count_elemwise(&self.gpu.client, units, dim), dim)
+    }
+
+    fn fill(&self, buffer: &Buffer, value: T, len: usize) {
+        let (count, dim) = self.count(len);
+        // SAFETY: the kernel writes below `len` ≤ the buffer's length.
+        unsafe { outlets::fill::launch_unchecked::<T>(&self.gpu.client, count, dim, buffer.arg(), value.scalar(), len) };
+    }
+
+    fn copy(&self, src: &Buffer, dst: &Buffer, len: usize) {
+        let (count, dim) = self.count(len);
+        // SAFETY: both buffers hold at least `len` values.
+        unsafe { outlets::copy::launch_unchecked::<T>(&self.gpu.client, count, dim, src.arg(), dst.arg(), len) };
+    }
+
+    fn gather(&self, q: &Buffer, out: &Buffer, s: usize, t0: usize, tc: usize) {
+        let (n, nt, g) = (self.n(), self.forcing.ntime, self.setup.outlets.len());
+        let units = s * tc * g;
+        if units == 0 {
+            return;
+        }
+        let (count, dim) = self.count(units);
+        // SAFETY: indices stay inside `[S, tc, N]` and `[S, T, G]` (outlets were checked against N).
+        unsafe {
+            outlets::gather_outlets::launch_unchecked::<T>(
+                &self.gpu.client,
+                count,
+                dim,
+                q.arg(),
+                self.network.outlets.arg(),
+                out.arg(),
+                n,
+                tc,
+                nt,
+                t0,
+                g,
+                units,
+            )
+        };
+    }
+
+    fn scatter(&self, lam_out: &Buffer, lam: &Buffer, s: usize, t0: usize, tc: usize) {
+        let (n, nt, g) = (self.n(), self.forcing.ntime, self.setup.outlets.len());
+        if g == 0 {
+            return;
+        }
+        let (count, dim) = self.count(s * tc);
+        // SAFETY: as in `gather`.
+        unsafe {
+            outlets::scatter_outlets::launch_unchecked::<T>(
+                &self.gpu.client,
+                count,
+                dim,
+                lam_out.arg(),
+                self.network.outlets.arg(),
+                lam.arg(),
+                n,
+                tc,
+                nt,
+                t0,
+                g,
+                s * tc,
+            )
+        };
+    }
+}
+
+/// The device buffers of one routing adjoint chunk.
+struct RoutingAdjoint<'b> {
+    q: &'b Buffer,
+    qt: &'b Buffer,
+    lam: &'b Buffer,
+    lam_qup: &'b Buffer,
+    memory0: &'b Buffer,
+    lam_memory: &'b Buffer,
+}
+
+/// One batch on the device: parameters, the evolving states and routing memory.
+struct Run<'m, 'a, T: GpuFloat> {
+    model: &'m GpuModel<'a, T>,
+    s: usize,
+    module: RoutingModule,
+    /// `[4, S, N]`
+    params: Buffer,
+    /// `[R, S, N]` (one dummy value without routing parameters)
+    rparams: Buffer,
+    /// `[3, S, N]`
+    states: Buffer,
+    /// lr: `hlr` `[S, N]`; kw: `[2, S, N]`; otherwise one dummy value
+    memory: Buffer,
+    /// Steps per chunk.
+    tc_max: usize,
+    beta: T,
+    to_m3s: T,
+}
+
+impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
+    /// Uploads `batch`; chunks hold at most `per_step` buffers of `S·N` values per step in one buffer.
+    fn new(model: &'m GpuModel<'a, T>, batch: &Batch<T>, per_step: usize) -> Self {
+        let client = &model.gpu.client;
+        let (n, s) = (model.n(), batch.nset);
+        let sn = s * n;
+        let module = model.setup.structure.routing;
+        let memory = match module {
+            RoutingModule::Lr => upload(client, &batch.states[3 * sn..4 * sn]),
+            RoutingModule::Kw => model.zeros(2 * sn),
+            RoutingModule::Zero | RoutingModule::Lag0 => model.zeros(1),
+        };
+        let rparams = &batch.parameters[4 * sn..];
+        let (dt, net) = (model.setup.dt, model.setup.network);
+        let beta = percolation_beta(<T as Real>::from_f64(dt));
+        let to_m3s = <T as Real>::from_f64(1e-3) * <T as Real>::from_f64(net.dx) * <T as Real>::from_f64(net.dy)
+            / <T as Real>::from_f64(dt);
+        Run {
+            model,
+            s,
+            module,
+            params: upload(client, &batch.parameters[..4 * sn]),
+            rparams: if rparams.is_empty() { model.zeros(1) } else { upload(client, rparams) },
+            states: upload(client, &batch.states[..3 * sn]),
+            memory,
+            tc_max: (model.max_values / (per_step * sn).max(1)).clamp(1, model.forcing.ntime.max(1)),
+            beta,
+            to_m3s,
+        }
+    }
+
+    fn sn(&self) -> usize {
+        self.s * self.model.n()
+    }
+
+    /// The hydrology of every unit over steps `t0..t0 + tc`: runoff into `q`, and with `taped` the
+    /// states at every step into `tape`.
+    fn hydrology(&self, t0: usize, tc: usize, q: &Buffer, tape: &Buffer, taped: bool) {
+        let (n, sn) = (self.model.n(), self.sn());
+        let (count, dim) = self.model.count(sn);
+        self.model.with_block(t0, |block| {
+            // SAFETY: units below S·N read rows f0..f0 + tc of the block (chunks never cross blocks) and
+            // write `[S, tc, N]` / `[tc, 3, S, N]` inside buffers sized for `tc_max ≥ tc`.
+            unsafe {
+                gr4::gr4_forward::launch_unchecked::<T>(
+                    &self.model.gpu.client,
+                    count,
+                    dim,
+                    block.prcp.arg(),
+                    block.pet.arg(),
+                    self.params.arg(),
+                    self.states.arg(),
+                    q.arg(),
+                    tape.arg(),
+                    n,
+                    sn,
+                    tc,
+                    self.beta.scalar(),
+                    self.to_m3s.scalar(),
+                    t0 - block.t0,
+                    taped,
+                    T::SINGLE,
+                )
+            }
+        });
+    }
+
+    fn hydrology_adjoint(&self, t0: usize, tc: usize, tape: &Buffer, lam: &Buffer, lam_states: &Buffer, lam_params: &Buffer) {
+        let (n, sn) = (self.model.n(), self.sn());
+        let (count, dim) = self.model.count(sn);
+        self.model.with_block(t0, |block| {
+            // SAFETY: as in `hydrology`.
+            unsafe {
+                gr4::gr4_adjoint::launch_unchecked::<T>(
+                    &self.model.gpu.client,
+                    count,
+                    dim,
+                    block.prcp.arg(),
+                    block.pet.arg(),
+                    self.params.arg(),
+                    tape.arg(),
+                    lam.arg(),
+                    lam_states.arg(),
+                    lam_params.arg(),
+                    n,
+                    sn,
+                    tc,
+                    self.beta.scalar(),
+                    self.to_m3s.scalar(),
+                    t0 - block.t0,
+                    T::SINGLE,
+                )
+            }
+        });
+    }
+
+    /// The comptime module code of the routing kernels.
+    fn code(&self) -> u32 {
+        match self.module {
+            RoutingModule::Lr => routing::LR,
+            RoutingModule::Kw => routing::KW,
+            RoutingModule::Zero | RoutingModule::Lag0 => routing::LAG0,
+        }
+    }
+
+    /// Routes the chunk in `q` (runoff in, discharge out), partition by partition.
+    fn route(&self, tc: usize, q: &Buffer) {
+        if self.module == RoutingModule::Zero {
+            return;
+        }
+        let model = self.model;
+        let net = &model.network;
+        for w in model.setup.network.partition_offsets.windows(2).skip(1) {
+            let (first, count_cells) = (w[0], w[1] - w[0]);
+            let (count, dim) = model.count(self.s * count_cells);
+            // SAFETY: units below S·count route cells first..first + count_cells of the network.
+            unsafe {
+                routing::route_forward::launch_unchecked::<T>(
+                    &model.gpu.client,
+                    count,
+                    dim,
+                    q.arg(),
+                    net.upstream_offsets.arg(),
+                    net.upstream.arg(),
+                    net.upstream_area.arg(),
+                    self.rparams.arg(),
+                    self.memory.arg(),
+                    first,
+                    count_cells,
+                    model.n(),
+                    self.sn(),
+                    tc,
+                    <T as Real>::from_f64(model.setup.dt).scalar(),
+                    <T as Real>::from_f64(model.setup.network.dx).scalar(),
+                    self.code(),
+                    T::SINGLE,
+                )
+            };
+        }
+    }
+
+    /// The routing adjoint of the chunk, partitions from the last to the first.
+    fn route_adjoint(&self, tc: usize, b: &RoutingAdjoint<'_>, lam_rparams: &Buffer) {
+        if self.module == RoutingModule::Zero {
+            return;
+        }
+        let model = self.model;
+        let net = &model.network;
+        let offsets = &model.setup.network.partition_offsets;
+        for (p, w) in offsets.windows(2).enumerate().rev() {
+            let (first, count_cells) = (w[0], w[1] - w[0]);
+            let (count, dim) = model.count(self.s * count_cells);
+            // SAFETY: as in `route`; `downstream` cells lie in later partitions, already done.
+            unsafe {
+                routing::route_adjoint::launch_unchecked::<T>(
+                    &model.gpu.client,
+                    count,
+                    dim,
+                    b.q.arg(),
+                    b.qt.arg(),
+                    b.lam.arg(),
+                    b.lam_qup.arg(),
+                    net.downstream.arg(),
+                    net.upstream_offsets.arg(),
+                    net.upstream.arg(),
+                    net.upstream_area.arg(),
+                    self.rparams.arg(),
+                    b.memory0.arg(),
+                    b.lam_memory.arg(),
+                    lam_rparams.arg(),
+                    first,
+                    count_cells,
+                    model.n(),
+                    self.sn(),
+                    tc,
+                    <T as Real>::from_f64(model.setup.dt).scalar(),
+                    <T as Real>::from_f64(model.setup.network.dx).scalar(),
+                    self.code(),
+                    p > 0,
+                    T::SINGLE,
+                )
+            };
+        }
+    }
+
+    /// Writes the final states `[K, S, N]` into `states`.
+    fn final_states(&self, states: &mut [T]) {
+        let sn = self.sn();
+        states[..3 * sn].copy_from_slice(&self.model.read(&self.states));
+        if self.module == RoutingModule::Lr {
+            states[3 * sn..4 * sn].copy_from_slice(&self.model.read(&self.memory));
+        }
+    }
+}
+
+fn upload<T: GpuFloat>(client: &cubecl::client::Client, values: &[T]) -> Buffer {
+    if values.is_empty() {
+        return upload(client, &[T::ZERO]);
+    }
+    Buffer { handle: client.create_from_slice(T::as_bytes(values)), len: values.len() }
+}
+
+fn upload_u32(client: &cubecl::client::Client, values: &[u32]) -> Buffer {
+    if values.is_empty() {
+        return upload_u32(client, &[u32::MAX]);
+    }
+    Buffer { handle: client.create_from_slice(u32::as_bytes(values)), len: values.len() }
+}
