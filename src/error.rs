@@ -23,4 +23,6 @@ pub enum Error {
     Simulation(#[from] hydrograd_models::simulation::SimulationError),
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
+    #[error(transparent)]
+    Device(#[from] hydrograd_kernels::DeviceError),
 }

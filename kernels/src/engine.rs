@@ -22,26 +22,32 @@ use hydrograd_models::structure::HydrologicalModule;
 use std::cell::RefCell;
 
 /// Float types the kernels run in.
-pub trait GpuFloat: AdjointKernel + Float + CubeElement + num_traits::ToPrimitive {
+pub trait GpuFloat: AdjointKernel + Float + CubeElement {
     /// Single precision (the kernels' comptime `single`: see [`crate::math`]).
     const SINGLE: bool;
     /// The kernels' element type.
     const ELEM: ElemType;
 
     /// `self` as a kernel's scalar argument.
-    fn scalar(self) -> InputScalar {
-        InputScalar::new(self, Self::ELEM)
-    }
+    fn scalar(self) -> InputScalar;
 }
 
 impl GpuFloat for f32 {
     const SINGLE: bool = true;
     const ELEM: ElemType = ElemType::Float(FloatKind::F32);
+
+    fn scalar(self) -> InputScalar {
+        InputScalar::new(self, Self::ELEM)
+    }
 }
 
 impl GpuFloat for f64 {
     const SINGLE: bool = false;
     const ELEM: ElemType = ElemType::Float(FloatKind::F64);
+
+    fn scalar(self) -> InputScalar {
+        InputScalar::new(self, Self::ELEM)
+    }
 }
 
 /// Tuning of the GPU engine.

@@ -1,15 +1,21 @@
-//! `hydrograd bench CONFIG [--sets 1,64] [--repeats N] [--whole-run]`: forward throughput.
+//! `hydrograd bench CONFIG [--sets 1,64] [--repeats N] [--whole-run]`: forward throughput;
+//! `hydrograd bench CONFIG --engines cpu,wgpu [--sets 1,64,1024] [--synthetic 1000000x720]`: engines side by side.
 //!
 //! Prints one JSON object per line so that `benches/compare.py` can set the figures beside smash's.
 
 use hydrograd::bench::{bench_forward, bench_gradient, bench_whole_run};
-use hydrograd::config::Config;
+use hydrograd::config::DeviceKind;
 use std::path::PathBuf;
+
+mod engines;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// The configuration file (TOML).
     config: PathBuf,
+    /// Where the model runs: cpu, wgpu, vulkan, metal or cuda (overrides `[compute] device`).
+    #[arg(long)]
+    device: Option<DeviceKind>,
     /// Batch sizes to time (parameter sets per call), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1")]
     sets: Vec<usize>,
@@ -25,13 +31,29 @@ pub struct BenchArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Compare engines: forward and forward+adjoint throughput on each listed device (cpu, wgpu, vulkan,
+    /// metal, cuda) for every batch size of --sets, printed as a table.
+    #[arg(long, value_delimiter = ',')]
+    engines: Vec<DeviceKind>,
+    /// With --engines: also a synthetic grid, `CELLSxSTEPS` (e.g. 1000000x720), hourly gr4-lr.
+    #[arg(long)]
+    synthetic: Option<String>,
+    /// With --engines: also time smash's forward (benches/smash_forward.py) with this Python.
+    #[arg(long)]
+    smash: Option<PathBuf>,
+    /// With --engines: write the table as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
-    let config = Config::from_file(&args.config)?;
+    let config = super::load_config(&args.config, args.device)?;
+    if !args.engines.is_empty() {
+        return engines::compare(&args, &config);
+    }
     let threads = rayon::current_num_threads();
     for &sets in &args.sets {
         let r = bench_forward(&config, sets, args.repeats.max(1))?;

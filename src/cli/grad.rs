@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use hydrograd::calibration::cost::GaugeCost;
-use hydrograd::config::Config;
+use hydrograd::config::DeviceKind;
 use hydrograd::model::{gauge_cells, gradient, initial_fields, load_inputs};
 use hydrograd::output::write_gradient;
 use hydrograd_models::adjoint::AdjointOptions;
@@ -14,6 +14,9 @@ pub struct GradArgs {
     /// The configuration file (TOML); the cost is its [cost_options] (smash's defaults: 1 − NSE at the
     /// most downstream gauge).
     config: PathBuf,
+    /// Where the model runs: cpu, wgpu, vulkan, metal or cuda (overrides `[compute] device`).
+    #[arg(long)]
+    device: Option<DeviceKind>,
     /// Output folder for gradient.safetensors.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -21,7 +24,7 @@ pub struct GradArgs {
 
 pub fn grad(args: GradArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let config = Config::from_file(&args.config)?;
+    let config = super::load_config(&args.config, args.device)?;
     let inputs = load_inputs(&config)?;
     let (parameters, states) = initial_fields(&config, &inputs)?;
     let cost = GaugeCost::new(&config, &inputs, &config.cost_options, "cost_options")?;

@@ -6,6 +6,8 @@ mod run;
 mod train;
 
 use clap::{Parser, Subcommand};
+use hydrograd::config::{Config, DeviceKind};
+use std::path::Path;
 
 /// GPU-accelerated, differentiable distributed hydrology (smash-equivalent GR models).
 #[derive(Parser)]
@@ -42,6 +44,15 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// Reads the configuration, with `--device` (when given) in place of its `[compute] device`.
+fn load_config(path: &Path, device: Option<DeviceKind>) -> anyhow::Result<Config> {
+    let mut config = Config::from_file(path)?;
+    if let Some(device) = device {
+        config.device = device;
+    }
+    Ok(config)
 }
 
 /// The error and its causes on one line, leaving out a cause whose text the message already contains

@@ -1,7 +1,7 @@
 //! `hydrograd run CONFIG [--out DIR]`.
 
 use anyhow::Context;
-use hydrograd::config::Config;
+use hydrograd::config::DeviceKind;
 use hydrograd::cost::gauge_scores;
 use hydrograd::io::cache::CacheStatus;
 use hydrograd::model::{load_inputs, simulate};
@@ -13,6 +13,9 @@ use std::time::Instant;
 pub struct RunArgs {
     /// The configuration file (TOML).
     config: PathBuf,
+    /// Where the model runs: cpu, wgpu, vulkan, metal or cuda (overrides `[compute] device`).
+    #[arg(long)]
+    device: Option<DeviceKind>,
     /// Output folder for qsim.parquet, parameters.safetensors and final_states.safetensors.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -20,7 +23,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let config = Config::from_file(&args.config)?;
+    let config = super::load_config(&args.config, args.device)?;
     let inputs = load_inputs(&config)?;
     let loaded = start.elapsed();
     let sim = simulate(&config, &inputs)?;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use hydrograd::calibration::checkpoint::{EvaluationLog, TraceRow};
 use hydrograd::calibration::train::train as run_stages;
-use hydrograd::config::{Config, StageConfig};
+use hydrograd::config::{Config, DeviceKind, StageConfig};
 use hydrograd::model::{Fields, Inputs, load_inputs, simulate_batch};
 use hydrograd::output::{Discharge, write_train};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,6 +18,9 @@ use std::time::Instant;
 pub struct TrainArgs {
     /// The configuration file (TOML) with its [[train.stage]] list.
     config: PathBuf,
+    /// Where the model runs: cpu, wgpu, vulkan, metal or cuda (overrides `[compute] device`).
+    #[arg(long)]
+    device: Option<DeviceKind>,
     /// Output folder: parameters.safetensors, initial_states.safetensors, qsim.parquet, trace.parquet,
     /// report.html; the checkpoint of an unfinished run lives in DIR/.train.
     #[arg(long, default_value = "out")]
@@ -34,7 +37,7 @@ pub fn log_path(out: &Path) -> PathBuf {
 
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let config = Config::from_file(&args.config)?;
+    let config = super::load_config(&args.config, args.device)?;
     let log = EvaluationLog::open(&log_path(&args.out), &config.hash, args.fresh)?;
     if log.finished() {
         println!(

@@ -13,6 +13,7 @@ pub use train::StageConfig;
 
 use crate::io::forcing::{AtmosSpec, MissingFile};
 use crate::time::{TimeAxis, parse_datetime};
+pub use hydrograd_kernels::DeviceKind;
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::structure::{HydrologicalModule, Structure};
 use raw::{RawConfig, RawMesh, RawSetup};
@@ -69,6 +70,8 @@ pub struct Config {
     pub descriptor_name: Vec<String>,
     pub adjust_interception: bool,
     pub precision: Precision,
+    /// `[compute] device`: the CPU engine or a GPU (`--device` overrides it).
+    pub device: DeviceKind,
     /// Where assembled forcing is cached between runs.
     pub cache_directory: PathBuf,
     pub mesh: MeshSource,
@@ -110,6 +113,10 @@ impl Config {
             "f64" => Precision::F64,
             other => return Err(invalid("setup", "precision", format!("'{other}' is not one of f32, f64"))),
         };
+        let device = DeviceKind::from_name(&raw.compute.device).ok_or_else(|| {
+            let names: Vec<_> = DeviceKind::ALL.iter().map(|k| k.name()).collect();
+            invalid("compute", "device", format!("'{}' is not one of {}", raw.compute.device, names.join(", ")))
+        })?;
         if setup.descriptor_directory.is_none() && !setup.descriptor_name.is_empty() {
             return Err(invalid("setup", "descriptor_name", "is set but descriptor_directory is not".into()));
         }
@@ -127,6 +134,7 @@ impl Config {
             descriptor_name: setup.descriptor_name.clone(),
             adjust_interception: setup.adjust_interception,
             precision,
+            device,
             cache_directory: setup.cache_directory.as_deref().map(&resolve).unwrap_or_else(default_cache_directory),
             mesh,
             parameters,

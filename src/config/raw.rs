@@ -18,6 +18,26 @@ pub(super) struct RawConfig {
     pub cost_options: crate::cost::RawCostOptions,
     #[serde(default)]
     pub train: super::train::RawTrain,
+    /// `[compute]`: where the model runs.
+    #[serde(default)]
+    pub compute: RawCompute,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCompute {
+    #[serde(default = "default_device")]
+    pub device: String,
+}
+
+impl Default for RawCompute {
+    fn default() -> Self {
+        RawCompute { device: default_device() }
+    }
+}
+
+fn default_device() -> String {
+    "cpu".into()
 }
 
 fn default_hydrological_module() -> String {

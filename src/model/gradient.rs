@@ -1,11 +1,12 @@
 //! Gradients of a cost with respect to every parameter and initial state of every active cell: the
 //! adjoint of `hydrograd-models` run on the configuration's inputs, in the configuration's precision.
 
-use super::{Fields, Inputs, Precise};
+use super::{Fields, Inputs, Precise, engine};
 use crate::Error;
 use crate::config::{Config, Precision};
-use hydrograd_models::adjoint::{self, AdjointKernel, AdjointOptions, MemoryUse};
-use hydrograd_models::simulation::{self, Batch, RunOptions, Setup};
+use hydrograd_models::Real;
+use hydrograd_models::adjoint::{AdjointOptions, MemoryUse};
+use hydrograd_models::simulation::{self, Batch, Setup};
 
 /// A cost of the discharge at some cells, differentiable: `(J, ∂J/∂Q)` from `Q` \[m³/s\], both `[T, G]`,
 /// in the simulation's precision (smash's f32 by default). `gradient = false` may return an empty vector.
@@ -15,7 +16,7 @@ pub trait DischargeCost {
 }
 
 /// The float types a [`DischargeCost`] is evaluated in.
-pub(crate) trait CostFloat: Precise + AdjointKernel {
+pub(crate) trait CostFloat: Precise {
     fn cost(c: &impl DischargeCost, q: &[Self], gradient: bool) -> (Self, Vec<Self>);
 }
 
@@ -109,7 +110,8 @@ fn gradient_as<T: CostFloat>(
 ) -> Result<FieldGradient, Error> {
     let run = Run::<T>::new(config, inputs, cells);
     let (setup, forcing) = (run.setup(), run.forcing());
-    let g = adjoint::gradient(
+    let g = engine::gradient(
+        config.device,
         &setup,
         &forcing,
         &in_precision(&parameters.values),
@@ -117,11 +119,11 @@ fn gradient_as<T: CostFloat>(
         |q| T::cost(cost, q, true),
         options,
     )?;
-    let to_f64 = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
+    let to_f64 = |v: &[T]| v.iter().map(|&x| Real::to_f64(x)).collect::<Vec<f64>>();
     let with_values = |fields: &Fields, values: &[T]| Fields { values: to_f64(values), ..fields.clone() };
     Ok(FieldGradient {
-        cost: g.cost.to_f64(),
-        qsim: g.qsim.iter().map(|v| v.to_f64() as f32).collect(),
+        cost: Real::to_f64(g.cost),
+        qsim: g.qsim.iter().map(|&v| Real::to_f64(v) as f32).collect(),
         parameters: with_values(parameters, &g.parameters),
         states: with_values(states, &g.states),
         final_states: with_values(states, &g.final_states),
@@ -163,7 +165,7 @@ fn forward_cost_as<T: CostFloat>(
         parameters: in_precision(&parameters.values),
         states: in_precision(&states.values),
     };
-    let q = simulation::forward(&setup, &forcing, &mut batch, &RunOptions::default())?;
+    let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
     let (j, _) = T::cost(cost, &q, false);
-    Ok((j.to_f64(), q.iter().map(|v| v.to_f64() as f32).collect()))
+    Ok((Real::to_f64(j), q.iter().map(|&v| Real::to_f64(v) as f32).collect()))
 }

@@ -2,12 +2,14 @@
 //! `hydrograd-models`, and discharge at the gauges.
 
 mod domain;
+mod engine;
 mod gradient;
 mod interception;
 mod network;
 mod parameters;
 
 pub use domain::load_domain;
+pub use engine::EngineFloat;
 pub use gradient::{DischargeCost, FieldGradient, forward_cost, gradient};
 pub use interception::adjusted_capacity;
 pub use network::routing_network;
@@ -19,8 +21,9 @@ use crate::io::cache::{CacheStatus, read_atmos_cached};
 use crate::io::forcing::Forcing;
 use crate::io::{descriptor::read_descriptors, qobs::read_qobs, raster::read_raster};
 use crate::mesh::{FlowDirection, Mesh, MeshOptions, generate_bbox_mesh, generate_mesh, read_gauge_attributes};
+use hydrograd_models::Real;
 use hydrograd_models::network::RoutingNetwork;
-use hydrograd_models::simulation::{self, Batch, Kernel, RunOptions, Setup};
+use hydrograd_models::simulation::{self, Batch, Setup};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -121,7 +124,7 @@ pub fn simulate_batch(
 }
 
 /// Forcing in the computation's precision, borrowed when it already is f32.
-pub(crate) trait Precise: Kernel {
+pub(crate) trait Precise: EngineFloat {
     fn from_f32s(v: &[f32]) -> Cow<'_, [Self]>;
 }
 
@@ -166,8 +169,8 @@ fn run_as<T: Precise>(
         parameters: interleave(&param_values, sets.first().map_or(0, |f| f.names.len())),
         states: interleave(&vec![states.values.as_slice(); s], nk),
     };
-    let q = simulation::forward(&setup, &forcing, &mut batch, &RunOptions::default())?;
-    Ok((q.iter().map(|v| v.to_f64() as f32).collect(), batch.states.par_iter().map(|v| v.to_f64()).collect()))
+    let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
+    Ok((q.iter().map(|&v| Real::to_f64(v) as f32).collect(), batch.states.par_iter().map(|&v| Real::to_f64(v)).collect()))
 }
 
 /// The routing-order number of each gauge's cell.

@@ -1,5 +1,7 @@
 //! Throughput measurements behind `hydrograd bench`.
 
+pub mod engines;
+
 use crate::Error;
 use crate::config::Config;
 use crate::model::{Fields, initial_fields, load_inputs, simulate, simulate_batch};

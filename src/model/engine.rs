@@ -1,0 +1,133 @@
+//! The engine a run goes through: the CPU engine of `hydrograd-models`, or the GPU engine of
+//! `hydrograd-kernels` on the configured device (cargo features `wgpu`, `cuda`). Both take the same
+//! setup, forcing and batch and return the same arrays.
+
+use crate::Error;
+use crate::config::DeviceKind;
+use hydrograd_models::adjoint::{self, AdjointKernel, AdjointOptions, Gradient};
+use hydrograd_models::simulation::{self, Batch, Forcing, RunOptions, Setup};
+
+/// Float types both engines compute in.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub trait EngineFloat: AdjointKernel + hydrograd_kernels::GpuFloat {}
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+impl<T: AdjointKernel + hydrograd_kernels::GpuFloat> EngineFloat for T {}
+
+/// Float types both engines compute in.
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+pub trait EngineFloat: AdjointKernel {}
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+impl<T: AdjointKernel> EngineFloat for T {}
+
+/// Runs every parameter set of `batch` forward on `device` (see `simulation::forward`).
+pub fn forward<T: EngineFloat>(
+    device: DeviceKind,
+    setup: &Setup<'_>,
+    forcing: &Forcing<'_, T>,
+    batch: &mut Batch<T>,
+) -> Result<Vec<T>, Error> {
+    if device == DeviceKind::Cpu {
+        return Ok(simulation::forward(setup, forcing, batch, &RunOptions::default())?);
+    }
+    gpu::forward(device, setup, forcing, batch)
+}
+
+/// The gradient of one parameter set on `device` (see `adjoint::gradient`).
+pub fn gradient<T: EngineFloat>(
+    device: DeviceKind,
+    setup: &Setup<'_>,
+    forcing: &Forcing<'_, T>,
+    parameters: &[T],
+    states: &[T],
+    cost: impl FnOnce(&[T]) -> (T, Vec<T>),
+    options: &AdjointOptions,
+) -> Result<Gradient<T>, Error> {
+    if device == DeviceKind::Cpu {
+        return Ok(adjoint::gradient(setup, forcing, parameters, states, cost, options)?);
+    }
+    gpu::gradient(device, setup, forcing, parameters, states, cost)
+}
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod gpu {
+    use super::*;
+    use hydrograd_kernels::{Gpu, GpuModel, GpuOptions};
+    use hydrograd_models::adjoint::MemoryUse;
+
+    fn model<'a, T: EngineFloat>(
+        device: DeviceKind,
+        setup: &Setup<'a>,
+        forcing: &Forcing<'a, T>,
+    ) -> Result<GpuModel<'a, T>, Error> {
+        let gpu = Gpu::open(device)?;
+        Ok(GpuModel::new(&gpu, *setup, *forcing, &GpuOptions::default())?)
+    }
+
+    pub(super) fn forward<T: EngineFloat>(
+        device: DeviceKind,
+        setup: &Setup<'_>,
+        forcing: &Forcing<'_, T>,
+        batch: &mut Batch<T>,
+    ) -> Result<Vec<T>, Error> {
+        Ok(model(device, setup, forcing)?.forward(batch)?)
+    }
+
+    pub(super) fn gradient<T: EngineFloat>(
+        device: DeviceKind,
+        setup: &Setup<'_>,
+        forcing: &Forcing<'_, T>,
+        parameters: &[T],
+        states: &[T],
+        cost: impl FnOnce(&[T]) -> (T, Vec<T>),
+    ) -> Result<Gradient<T>, Error> {
+        let n = setup.network.len();
+        let batch = Batch { nset: 1, ncell: n, parameters: parameters.to_vec(), states: states.to_vec() };
+        let mut value = T::ZERO;
+        let g = model(device, setup, forcing)?.gradient(&batch, |q| {
+            let (j, lambda) = cost(q);
+            value = j;
+            lambda
+        })?;
+        // the GPU engine checkpoints at its chunk starts; the CPU's accounting does not apply
+        let memory = MemoryUse { segment_len: 0, segments: 0, checkpoint_values: 0, segment_values: 0 };
+        Ok(Gradient {
+            cost: value,
+            qsim: g.qsim,
+            parameters: g.parameters,
+            states: g.states,
+            final_states: g.final_states,
+            memory,
+        })
+    }
+}
+
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+mod gpu {
+    use super::*;
+    use hydrograd_kernels::DeviceError;
+
+    fn not_compiled(device: DeviceKind) -> Error {
+        let feature = device.feature().unwrap_or("wgpu");
+        Error::Device(DeviceError::NotCompiled { device, feature })
+    }
+
+    pub(super) fn forward<T: EngineFloat>(
+        device: DeviceKind,
+        _: &Setup<'_>,
+        _: &Forcing<'_, T>,
+        _: &mut Batch<T>,
+    ) -> Result<Vec<T>, Error> {
+        Err(not_compiled(device))
+    }
+
+    pub(super) fn gradient<T: EngineFloat>(
+        device: DeviceKind,
+        _: &Setup<'_>,
+        _: &Forcing<'_, T>,
+        _: &[T],
+        _: &[T],
+        _: impl FnOnce(&[T]) -> (T, Vec<T>),
+    ) -> Result<Gradient<T>, Error> {
+        Err(not_compiled(device))
+    }
+}

@@ -1,0 +1,94 @@
+//! The GPU engine (`[compute] device = "wgpu"`) against the CPU engine on smash's Cance dataset:
+//! discharge, final states and the gradient of the configured cost, through the whole pipeline
+//! (configuration, mesh, forcing, parameters, cost). CI runs it on Mesa's lavapipe.
+//!
+//! Acceptance (issue 4): GPU and CPU within 1e-5 relative in f32 (the error over the series' peak), and
+//! in f64 within 1e-10.
+#![cfg(feature = "wgpu")]
+
+mod common;
+
+use common::case;
+use hydrograd::calibration::cost::GaugeCost;
+use hydrograd::config::{Config, DeviceKind, Precision};
+use hydrograd::cost::RawCostOptions;
+use hydrograd::model::{FieldGradient, Inputs, gauge_cells, gradient, initial_fields, load_inputs, simulate};
+use hydrograd_models::adjoint::AdjointOptions;
+
+fn inputs(name: &str, precision: Precision) -> (Config, Inputs) {
+    let mut config = Config::from_file(&case(name).join("config.toml")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    config.cache_directory = cache.path().to_path_buf();
+    config.precision = precision;
+    let inputs = load_inputs(&config).unwrap_or_else(|e| panic!("{name}: {e}"));
+    (config, inputs)
+}
+
+/// max |a − b| / max |b|.
+fn scaled_error(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
+    a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / scale
+}
+
+fn on(device: DeviceKind, config: &Config) -> Config {
+    Config { device, ..config.clone() }
+}
+
+fn check_forward(name: &str, precision: Precision, tol: f64) {
+    let (config, inputs) = inputs(name, precision);
+    let cpu = simulate(&on(DeviceKind::Cpu, &config), &inputs).unwrap();
+    let gpu = simulate(&on(DeviceKind::Wgpu, &config), &inputs).unwrap_or_else(|e| panic!("{name} on wgpu: {e}"));
+    let g = inputs.mesh.gauges.len();
+    for j in 0..g {
+        let series = |q: &[f32]| q.iter().skip(j).step_by(g).map(|&v| v as f64).collect::<Vec<_>>();
+        let err = scaled_error(&series(&gpu.qsim), &series(&cpu.qsim));
+        println!("{name} {precision:?} gauge {j}: discharge error {err:.1e}");
+        assert!(err <= tol, "{name} {precision:?}: discharge at gauge {j} differs by {err:.2e}");
+    }
+    for var in &cpu.final_states.names {
+        let err = scaled_error(gpu.final_states.get(var).unwrap(), cpu.final_states.get(var).unwrap());
+        assert!(err <= tol, "{name}: final {var} differs by {err:.2e}");
+    }
+}
+
+fn gradient_on(device: DeviceKind, config: &Config, inputs: &Inputs) -> FieldGradient {
+    let config = on(device, config);
+    let (parameters, states) = initial_fields(&config, inputs).unwrap();
+    let raw: RawCostOptions = toml::from_str("jobs_cmpt = [\"nse\", \"kge\"]\ngauge = \"all\"").unwrap();
+    let cost = GaugeCost::new(&config, inputs, &raw, "cost_options").unwrap();
+    let cells = gauge_cells(&inputs.mesh);
+    gradient(&config, inputs, &parameters, &states, &cells, &cost, &AdjointOptions::default())
+        .unwrap_or_else(|e| panic!("gradient on {device}: {e}"))
+}
+
+fn check_gradient(name: &str, precision: Precision, tol: f64) {
+    let (config, inputs) = inputs(name, precision);
+    let cpu = gradient_on(DeviceKind::Cpu, &config, &inputs);
+    let gpu = gradient_on(DeviceKind::Wgpu, &config, &inputs);
+    let err = (gpu.cost - cpu.cost).abs() / cpu.cost.abs();
+    assert!(err <= tol, "{name}: cost {} on the GPU, {} on the CPU", gpu.cost, cpu.cost);
+    for (g, c) in [(&gpu.parameters, &cpu.parameters), (&gpu.states, &cpu.states)] {
+        for var in &c.names {
+            let err = scaled_error(g.get(var).unwrap(), c.get(var).unwrap());
+            println!("{name} {precision:?} ∂J/∂{var}: error {err:.1e}");
+            assert!(err <= tol, "{name} {precision:?}: ∂J/∂{var} differs by {err:.2e}");
+        }
+    }
+}
+
+#[test]
+fn cance_forward_on_the_gpu_equals_the_cpu() {
+    for name in ["cance", "cance_kw", "cance_lag0", "cance_gaps"] {
+        check_forward(name, Precision::F32, 1e-5);
+    }
+    check_forward("cance", Precision::F64, 1e-10);
+}
+
+#[test]
+fn cance_gradient_on_the_gpu_equals_the_cpu() {
+    for name in ["cance", "cance_kw"] {
+        check_gradient(name, Precision::F32, 1e-5);
+    }
+    check_gradient("cance", Precision::F64, 1e-10);
+}
