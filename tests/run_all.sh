@@ -4,12 +4,15 @@
 #   bash tests/run_all.sh
 #
 # Installs what it needs and reuses what is already there:
-#   - Debian packages (apt-get) only if something is missing: python3, python3-venv, gcc/libc6-dev, chromium
+#   - Debian packages (apt-get) only if something is missing: python3, python3-venv, gcc/libc6-dev, chromium,
+#     and Mesa's software Vulkan driver (mesa-vulkan-drivers, libvulkan1: lavapipe) for the GPU kernels
 #   - a Python venv at ${HYDROGRAD_VENV:-<repo>/.venv} with hydro-smash==1.3.0, spotpy, safetensors
 #     (pip runs only when they are not importable)
 #   - golden reference files from smash in ${HYDROGRAD_GOLDEN_DIR:-<repo>/tests/golden}
 #     (tests/reference/make_golden.py skips cases that are up to date)
-# then runs `cargo test --workspace --release` (CARGO_TARGET_DIR is respected).
+# then runs `cargo test --workspace --release --features wgpu` (the GPU engine's tests run on lavapipe; CARGO_TARGET_DIR
+# is respected) and type-checks the CUDA engine offline (`DOCS_RS=1 cargo check --features cuda`: burn's CUDA
+# runtime downloads LLVM at build time, which DOCS_RS skips).
 # smash is required: if it cannot be installed the script fails; nothing is skipped.
 set -euo pipefail
 
@@ -36,6 +39,10 @@ fi
 command -v cc >/dev/null 2>&1 || missing_debs+=(gcc libc6-dev)
 # headless browser for tests/report_browser.rs
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
+# Vulkan loader and lavapipe (Mesa's CPU Vulkan driver) for tests of the GPU engine without a GPU
+[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 \
+    || missing_debs+=(mesa-vulkan-drivers)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || missing_debs+=(libvulkan1)
 
 if ((${#missing_debs[@]})); then
     say "missing system packages: ${missing_debs[*]}"
@@ -99,5 +106,11 @@ if [ -n "${HYDROGRAD_SKIP_CARGO:-}" ]; then
     exit 0
 fi
 cd "$REPO"
-say "cargo test --workspace --release (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
-exec cargo test --workspace --release "$@" </dev/null
+# Mesa's drivers want a runtime directory; a CI shell may not have one
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
+    export XDG_RUNTIME_DIR="$(mktemp -d)"
+fi
+say "DOCS_RS=1 cargo check --features cuda (type-checks the CUDA engine offline)"
+DOCS_RS=1 cargo check --release -p hydrograd --features cuda </dev/null || die "the CUDA engine does not type-check"
+say "cargo test --workspace --release --features wgpu (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
+exec cargo test --workspace --release --features hydrograd/wgpu,hydrograd-kernels/wgpu "$@" </dev/null

@@ -16,6 +16,8 @@
 pub mod device;
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod burn_ops;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod engine;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub mod gpu;
