@@ -97,8 +97,11 @@ fn a_device_the_build_lacks_is_a_clear_error() {
     let out = hydrograd(dir.path(), &["run", "demo.toml", "--device", "tpu"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown device `tpu`"));
-    fs::write(dir.path().join("bad.toml"), fs::read_to_string(dir.path().join("demo.toml")).unwrap() + "\n[compute]\ndevice = \"gpu\"\n")
-        .unwrap();
+    fs::write(
+        dir.path().join("bad.toml"),
+        fs::read_to_string(dir.path().join("demo.toml")).unwrap() + "\n[compute]\ndevice = \"gpu\"\n",
+    )
+    .unwrap();
     let out = hydrograd(dir.path(), &["run", "bad.toml"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("compute") && stderr.contains("device"), "{stderr}");

@@ -8,9 +8,9 @@
 //! Parameters and discharge cross the host once per call (`P·S·N` and `S·T·G` values, small next to
 //! the run).
 
+use crate::DeviceKind;
 use crate::engine::{GpuFloat, GpuModel, GpuOptions};
 use crate::gpu::Gpu;
-use crate::DeviceKind;
 use burn::backend::{Backend, Dispatch, backend_extension, tensor::FloatTensor};
 use burn::tensor::{DType, Shape, Tensor};
 use burn_autodiff::Autodiff;
@@ -66,7 +66,11 @@ impl fmt::Debug for Catchment {
 pub trait HydroOps: Backend {
     /// Discharge at the outlets `[S, T, G]` \[m³/s\] of the parameter sets `[P, S, N]` run from the
     /// initial states `[K, S, N]`.
-    fn gr_discharge(parameters: FloatTensor<Self>, states: FloatTensor<Self>, catchment: Catchment) -> FloatTensor<Self>;
+    fn gr_discharge(
+        parameters: FloatTensor<Self>,
+        states: FloatTensor<Self>,
+        catchment: Catchment,
+    ) -> FloatTensor<Self>;
 
     /// `∂(Σ cotangent·Q)/∂parameters`, `[P, S, N]`, for a cotangent of the discharge `[S, T, G]`.
     fn gr_discharge_vjp(
@@ -116,20 +120,26 @@ fn with_model<T: GpuFloat, R>(like: &CubeTensor, catchment: &Catchment, f: impl 
     let gpu = Gpu { kind: DeviceKind::Wgpu, client: like.client.clone(), name: "burn device".into() };
     let setup = Setup { structure: d.structure, network: &d.network, dt: d.dt, outlets: &d.outlets };
     let forcing = Forcing { ntime: d.ntime, prcp: &prcp, pet: &pet };
-    let model = GpuModel::new(&gpu, setup, forcing, &GpuOptions::default())
-        .unwrap_or_else(|e| panic!("gr_discharge: {e}"));
+    let model =
+        GpuModel::new(&gpu, setup, forcing, &GpuOptions::default()).unwrap_or_else(|e| panic!("gr_discharge: {e}"));
     f(&model)
 }
 
 fn forward_as<T: GpuFloat>(parameters: CubeTensor, states: CubeTensor, catchment: &Catchment) -> CubeTensor {
     let like = parameters.clone();
     let mut batch = batch::<T>(parameters, states);
-    let q = with_model::<T, _>(&like, catchment, |m| m.forward(&mut batch)).unwrap_or_else(|e| panic!("gr_discharge: {e}"));
+    let q =
+        with_model::<T, _>(&like, catchment, |m| m.forward(&mut batch)).unwrap_or_else(|e| panic!("gr_discharge: {e}"));
     let shape = Shape::new([batch.nset, catchment.data().ntime, catchment.data().outlets.len()]);
     device_tensor(&like, &q, shape)
 }
 
-fn vjp_as<T: GpuFloat>(parameters: CubeTensor, states: CubeTensor, cotangent: CubeTensor, catchment: &Catchment) -> CubeTensor {
+fn vjp_as<T: GpuFloat>(
+    parameters: CubeTensor,
+    states: CubeTensor,
+    cotangent: CubeTensor,
+    catchment: &Catchment,
+) -> CubeTensor {
     let like = parameters.clone();
     let shape = parameters.meta.shape().clone();
     let batch = batch::<T>(parameters, states);
@@ -147,7 +157,12 @@ impl HydroOps for CubeBackend {
         }
     }
 
-    fn gr_discharge_vjp(parameters: CubeTensor, states: CubeTensor, cotangent: CubeTensor, catchment: Catchment) -> CubeTensor {
+    fn gr_discharge_vjp(
+        parameters: CubeTensor,
+        states: CubeTensor,
+        cotangent: CubeTensor,
+        catchment: Catchment,
+    ) -> CubeTensor {
         match parameters.dtype {
             DType::F64 => vjp_as::<f64>(parameters, states, cotangent, &catchment),
             _ => vjp_as::<f32>(parameters, states, cotangent, &catchment),

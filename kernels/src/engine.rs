@@ -14,9 +14,9 @@ use cubecl::ir::{ElemType, FloatKind};
 use cubecl::prelude::*;
 use cubecl::server::Handle;
 use hydrograd_models::Real;
+use hydrograd_models::adjoint::AdjointKernel;
 use hydrograd_models::gr::production::percolation_beta;
 use hydrograd_models::routing::RoutingModule;
-use hydrograd_models::adjoint::AdjointKernel;
 use hydrograd_models::simulation::{Batch, Forcing, Setup, SimulationError, check_sizes};
 use hydrograd_models::structure::HydrologicalModule;
 use std::cell::RefCell;
@@ -131,7 +131,12 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
     ///
     /// # Errors
     /// [`DeviceError::Precision`] when the device has no kernels in `T`'s precision.
-    pub fn new(gpu: &Gpu, setup: Setup<'a>, forcing: Forcing<'a, T>, options: &GpuOptions) -> Result<Self, DeviceError> {
+    pub fn new(
+        gpu: &Gpu,
+        setup: Setup<'a>,
+        forcing: Forcing<'a, T>,
+        options: &GpuOptions,
+    ) -> Result<Self, DeviceError> {
         if core::mem::size_of::<T>() == 8 && !gpu.supports_f64() {
             return Err(DeviceError::Precision { device: gpu.kind, precision: "f64" });
         }
@@ -265,7 +270,8 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
             }
             self.fill(&lam, T::ZERO, s * tc * n);
             self.scatter(&lambda_out, &lam, s, t0, tc);
-            let adjoint = RoutingAdjoint { q: &q, qt: &qt, lam: &lam, lam_qup: &lam_qup, memory0, lam_memory: &lam_memory };
+            let adjoint =
+                RoutingAdjoint { q: &q, qt: &qt, lam: &lam, lam_qup: &lam_qup, memory0, lam_memory: &lam_memory };
             run.route_adjoint(tc, &adjoint, &lam_rparams);
             run.hydrology_adjoint(t0, tc, &tape, &lam, &lam_states, &lam_params);
         }
@@ -359,7 +365,9 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
     fn fill(&self, buffer: &Buffer, value: T, len: usize) {
         let (count, dim) = self.count(len);
         // SAFETY: the kernel writes below `len` ≤ the buffer's length.
-        unsafe { outlets::fill::launch_unchecked::<T>(&self.gpu.client, count, dim, buffer.arg(), value.scalar(), len) };
+        unsafe {
+            outlets::fill::launch_unchecked::<T>(&self.gpu.client, count, dim, buffer.arg(), value.scalar(), len)
+        };
     }
 
     fn copy(&self, src: &Buffer, dst: &Buffer, len: usize) {
@@ -516,7 +524,15 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
         });
     }
 
-    fn hydrology_adjoint(&self, t0: usize, tc: usize, tape: &Buffer, lam: &Buffer, lam_states: &Buffer, lam_params: &Buffer) {
+    fn hydrology_adjoint(
+        &self,
+        t0: usize,
+        tc: usize,
+        tape: &Buffer,
+        lam: &Buffer,
+        lam_states: &Buffer,
+        lam_params: &Buffer,
+    ) {
         let (n, sn) = (self.model.n(), self.sn());
         let (count, dim) = self.model.count(sn);
         self.model.with_block(t0, |block| {

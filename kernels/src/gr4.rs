@@ -131,7 +131,8 @@ pub fn gr4_forward<F: Float>(
             tape[base + sn] = st.hp;
             tape[base + 2 * sn] = st.ht;
         }
-        let q = gr4_step::<F>(prcp[(f0 + t) * n + cell], pet[(f0 + t) * n + cell], ci, cp, ct, kexc, &mut st, beta, single);
+        let q =
+            gr4_step::<F>(prcp[(f0 + t) * n + cell], pet[(f0 + t) * n + cell], ci, cp, ct, kexc, &mut st, beta, single);
         runoff[(set * tc + t) * n + cell] = q * to_m3s;
     }
     store_states::<F>(states, u, sn, st);

@@ -17,13 +17,7 @@ pub const KW: u32 = 2;
 
 /// Sum of the routed discharge of `cell`'s upstream cells at step `t` of set `set`, in D8 order.
 #[cube]
-pub fn upstream_sum<F: Float>(
-    q: &[F],
-    upstream_offsets: &[u32],
-    upstream: &[u32],
-    row: usize,
-    cell: usize,
-) -> F {
+pub fn upstream_sum<F: Float>(q: &[F], upstream_offsets: &[u32], upstream: &[u32], row: usize, cell: usize) -> F {
     let mut sum = F::new(0.0);
     let start = upstream_offsets[cell] as usize;
     let end = upstream_offsets[cell + 1] as usize;

@@ -61,7 +61,8 @@ fn random_network(n: usize, rng: &mut Lcg) -> RoutingNetwork {
         partition_offsets.push(partition_offsets[l] + level.iter().filter(|&&x| x == l).count());
     }
     let upstream_area = (0..n).map(|c| upstream[c].len() as f64 * rng.range(1e6, 4e6) + 1e5).collect();
-    let network = RoutingNetwork { partition_offsets, upstream_offsets, upstream: flat, upstream_area, dx: 1000.0, dy: 1000.0 };
+    let network =
+        RoutingNetwork { partition_offsets, upstream_offsets, upstream: flat, upstream_area, dx: 1000.0, dy: 1000.0 };
     network.validate().expect("the generator builds topological networks");
     network
 }
@@ -73,7 +74,13 @@ fn random_forcing(nt: usize, n: usize, rng: &mut Lcg) -> (Vec<f64>, Vec<f64>) {
     for t in 0..nt {
         let storm = (t / 40) % 3 == 0;
         for c in 0..n {
-            let p = if storm { rng.range(0.0, 8.0) } else if rng.next() < 0.1 { rng.range(0.0, 1.0) } else { 0.0 };
+            let p = if storm {
+                rng.range(0.0, 8.0)
+            } else if rng.next() < 0.1 {
+                rng.range(0.0, 1.0)
+            } else {
+                0.0
+            };
             prcp[t * n + c] = if rng.next() < 0.002 { -99.0 } else { p };
             pet[t * n + c] = if rng.next() < 0.002 { -99.0 } else { rng.range(0.0, 0.4) };
         }
@@ -162,7 +169,12 @@ fn check_forward<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
     for set in 0..c.nset {
         let range = set * c.nt * g..(set + 1) * c.nt * g;
         let err = scaled_error(&q[range.clone()], &cpu[range]);
-        assert!(err <= tol, "{} {}: discharge of set {set} differs by {err:.2e}", c.structure.name(), core::any::type_name::<T>());
+        assert!(
+            err <= tol,
+            "{} {}: discharge of set {set} differs by {err:.2e}",
+            c.structure.name(),
+            core::any::type_name::<T>()
+        );
     }
     let err = scaled_error(&gpu_batch.states, &cpu_batch.states);
     assert!(err <= tol, "{}: final states differ by {err:.2e}", c.structure.name());

@@ -66,7 +66,10 @@ impl Problem {
     pub fn from_config(config: &Config) -> Result<Problem, Error> {
         let inputs = load_inputs(config)?;
         let (parameters, states) = initial_fields(config, &inputs)?;
-        let name = config.path.file_stem().map_or("config".into(), |s| s.to_string_lossy().into_owned());
+        // the file's stem, or its folder's name for a file called config.toml
+        let stem = config.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let folder = config.path.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned());
+        let name = if stem == "config" { folder.unwrap_or(stem) } else { stem };
         Ok(Problem {
             name,
             structure: config.structure,
@@ -212,12 +215,18 @@ fn pyramid_network(side: usize) -> (RoutingNetwork, Vec<usize>) {
             area[cell] += area[u as usize] + 1e6;
         }
     }
-    let network =
-        RoutingNetwork { partition_offsets, upstream_offsets, upstream: flat, upstream_area: area, dx: 1000.0, dy: 1000.0 };
+    let network = RoutingNetwork {
+        partition_offsets,
+        upstream_offsets,
+        upstream: flat,
+        upstream_area: area,
+        dx: 1000.0,
+        dy: 1000.0,
+    };
     (network, number)
 }
 
-/// Median seconds of `repeats` calls of `f` after one untimed call.
+/// Median seconds of `repeats` calls of `f` after one untimed call (kernel compilation, caches).
 fn median_time(repeats: usize, mut f: impl FnMut() -> Result<(), Error>) -> Result<f64, Error> {
     f()?;
     let mut times = Vec::with_capacity(repeats);

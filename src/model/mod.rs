@@ -170,7 +170,10 @@ fn run_as<T: Precise>(
         states: interleave(&vec![states.values.as_slice(); s], nk),
     };
     let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
-    Ok((q.iter().map(|&v| Real::to_f64(v) as f32).collect(), batch.states.par_iter().map(|&v| Real::to_f64(v)).collect()))
+    Ok((
+        q.iter().map(|&v| Real::to_f64(v) as f32).collect(),
+        batch.states.par_iter().map(|&v| Real::to_f64(v)).collect(),
+    ))
 }
 
 /// The routing-order number of each gauge's cell.

@@ -124,16 +124,16 @@ fn smash_rows(python: &Path, repeats: usize) -> anyhow::Result<Vec<Value>> {
 /// The rows as a text table.
 fn table(rows: &[Value]) -> String {
     let mut out = format!(
-        "{:<40} {:<26} {:<16} {:>5} {:>11} {:>12} {:>10}\n",
+        "{:<44} {:<26} {:<16} {:>5} {:>11} {:>12} {:>10}\n",
         "device", "problem", "pass", "sets", "seconds", "cell-steps/s", "sets/s"
     );
     for r in rows {
         out += &format!(
-            "{:<40} {:<26} {:<16} {:>5} {:>11.4} {:>12.3e} {:>10.1}\n",
+            "{:<44} {:<26} {:<16} {:>5} {:>11.4} {:>12.3e} {:>10.3}\n",
             r["device_name"].as_str().unwrap_or(""),
             r["problem"].as_str().unwrap_or(""),
             r["pass"].as_str().unwrap_or(""),
-            r["sets"],
+            r["sets"].as_u64().unwrap_or(0),
             r["seconds"].as_f64().unwrap_or(f64::NAN),
             r["cell_steps_per_s"].as_f64().unwrap_or(f64::NAN),
             r["sets_per_s"].as_f64().unwrap_or(f64::NAN),
