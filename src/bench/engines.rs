@@ -254,37 +254,43 @@ pub fn time_engine(
 ) -> Result<EngineTiming, Error> {
     let batch = problem.batch(sets);
     let (setup, forcing) = (problem.setup(), problem.forcing());
-    let (seconds, device_name) = if device == DeviceKind::Cpu {
-        let n = problem.cells();
-        let seconds = median_time(repeats, || {
-            match pass {
-                Pass::Forward => {
-                    let mut b = batch.clone();
-                    std::hint::black_box(simulation::forward(&setup, &forcing, &mut b, &RunOptions::default())?);
-                }
-                Pass::Gradient => {
-                    for set in 0..sets {
-                        let pick = |v: &[f32]| -> Vec<f32> {
-                            let k = v.len() / (sets * n);
-                            (0..k).flat_map(|k| v[(k * sets + set) * n..(k * sets + set + 1) * n].to_vec()).collect()
-                        };
-                        let g = adjoint::gradient(
-                            &setup,
-                            &forcing,
-                            &pick(&batch.parameters),
-                            &pick(&batch.states),
-                            |q| (0.0, unit_cotangent(q)),
-                            &AdjointOptions::default(),
-                        )?;
-                        std::hint::black_box(g);
+    let (seconds, device_name) = match device {
+        DeviceKind::Cpu => {
+            let n = problem.cells();
+            let seconds = median_time(repeats, || {
+                match pass {
+                    Pass::Forward => {
+                        let mut b = batch.clone();
+                        std::hint::black_box(simulation::forward(&setup, &forcing, &mut b, &RunOptions::default())?);
+                    }
+                    Pass::Gradient => {
+                        for set in 0..sets {
+                            let pick = |v: &[f32]| -> Vec<f32> {
+                                let k = v.len() / (sets * n);
+                                (0..k)
+                                    .flat_map(|k| v[(k * sets + set) * n..(k * sets + set + 1) * n].to_vec())
+                                    .collect()
+                            };
+                            let g = adjoint::gradient(
+                                &setup,
+                                &forcing,
+                                &pick(&batch.parameters),
+                                &pick(&batch.states),
+                                |q| (0.0, unit_cotangent(q)),
+                                &AdjointOptions::default(),
+                            )?;
+                            std::hint::black_box(g);
+                        }
                     }
                 }
-            }
-            Ok(())
-        })?;
-        (seconds, format!("cpu ({} threads)", rayon::current_num_threads()))
-    } else {
-        gpu::time(device, setup, forcing, &batch, pass, repeats)?
+                Ok(())
+            })?;
+            (seconds, format!("cpu ({} threads)", rayon::current_num_threads()))
+        }
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        _ => gpu::time(device, setup, forcing, &batch, pass, repeats)?,
+        #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+        _ => return Err(crate::model::not_compiled(device)),
     };
     let timing = Timing { cells: problem.cells(), steps: problem.ntime, sets, seconds };
     Ok(EngineTiming { device, device_name, problem: problem.name.clone(), pass, timing })
@@ -317,24 +323,6 @@ mod gpu {
             Ok(())
         })?;
         Ok((seconds, gpu.name.clone()))
-    }
-}
-
-#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
-mod gpu {
-    use super::*;
-    use hydrograd_kernels::DeviceError;
-
-    pub(super) fn time(
-        device: DeviceKind,
-        _: Setup<'_>,
-        _: Forcing<'_, f32>,
-        _: &Batch<f32>,
-        _: Pass,
-        _: usize,
-    ) -> Result<(f64, String), Error> {
-        let feature = device.feature().unwrap_or("wgpu");
-        Err(Error::Device(DeviceError::NotCompiled { device, feature }))
     }
 }
 

@@ -26,10 +26,13 @@ pub fn forward<T: EngineFloat>(
     forcing: &Forcing<'_, T>,
     batch: &mut Batch<T>,
 ) -> Result<Vec<T>, Error> {
-    if device == DeviceKind::Cpu {
-        return Ok(simulation::forward(setup, forcing, batch, &RunOptions::default())?);
+    match device {
+        DeviceKind::Cpu => Ok(simulation::forward(setup, forcing, batch, &RunOptions::default())?),
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        _ => gpu::forward(device, setup, forcing, batch),
+        #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+        _ => Err(not_compiled(device)),
     }
-    gpu::forward(device, setup, forcing, batch)
 }
 
 /// The gradient of one parameter set on `device` (see `adjoint::gradient`).
@@ -42,10 +45,20 @@ pub fn gradient<T: EngineFloat>(
     cost: impl FnOnce(&[T]) -> (T, Vec<T>),
     options: &AdjointOptions,
 ) -> Result<Gradient<T>, Error> {
-    if device == DeviceKind::Cpu {
-        return Ok(adjoint::gradient(setup, forcing, parameters, states, cost, options)?);
+    match device {
+        DeviceKind::Cpu => Ok(adjoint::gradient(setup, forcing, parameters, states, cost, options)?),
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        _ => gpu::gradient(device, setup, forcing, parameters, states, cost),
+        #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+        _ => Err(not_compiled(device)),
     }
-    gpu::gradient(device, setup, forcing, parameters, states, cost)
+}
+
+/// The error for a GPU device in a build without GPU features.
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+pub(crate) fn not_compiled(device: DeviceKind) -> Error {
+    let feature = device.feature().unwrap_or("wgpu");
+    Error::Device(hydrograd_kernels::DeviceError::NotCompiled { device, feature })
 }
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
@@ -98,36 +111,5 @@ mod gpu {
             final_states: g.final_states,
             memory,
         })
-    }
-}
-
-#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
-mod gpu {
-    use super::*;
-    use hydrograd_kernels::DeviceError;
-
-    fn not_compiled(device: DeviceKind) -> Error {
-        let feature = device.feature().unwrap_or("wgpu");
-        Error::Device(DeviceError::NotCompiled { device, feature })
-    }
-
-    pub(super) fn forward<T: EngineFloat>(
-        device: DeviceKind,
-        _: &Setup<'_>,
-        _: &Forcing<'_, T>,
-        _: &mut Batch<T>,
-    ) -> Result<Vec<T>, Error> {
-        Err(not_compiled(device))
-    }
-
-    pub(super) fn gradient<T: EngineFloat>(
-        device: DeviceKind,
-        _: &Setup<'_>,
-        _: &Forcing<'_, T>,
-        _: &[T],
-        _: &[T],
-        _: impl FnOnce(&[T]) -> (T, Vec<T>),
-    ) -> Result<Gradient<T>, Error> {
-        Err(not_compiled(device))
     }
 }
