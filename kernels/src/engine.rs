@@ -57,11 +57,13 @@ pub struct GpuOptions {
     pub max_buffer_bytes: Option<usize>,
     /// Forcing up to this size \[bytes\] is uploaded once and kept on the device.
     pub resident_forcing_bytes: usize,
+    /// Steps per routing block of the forward wavefront (`usize::MAX`: one launch per partition).
+    pub routing_block: usize,
 }
 
 impl Default for GpuOptions {
     fn default() -> Self {
-        GpuOptions { max_buffer_bytes: None, resident_forcing_bytes: 4 << 30 }
+        GpuOptions { max_buffer_bytes: None, resident_forcing_bytes: 4 << 30, routing_block: 32 }
     }
 }
 
@@ -108,6 +110,8 @@ struct NetworkBuffers {
     downstream: Buffer,
     upstream_area: Buffer,
     outlets: Buffer,
+    /// Partition of every cell, `[N]`.
+    partition_of: Buffer,
 }
 
 /// A model prepared on a GPU: network, outlets and (when it fits) forcing uploaded once, for any
@@ -124,6 +128,7 @@ pub struct GpuModel<'a, T: GpuFloat> {
     resident: bool,
     /// Values per buffer.
     max_values: usize,
+    routing_block: usize,
 }
 
 impl<'a, T: GpuFloat> GpuModel<'a, T> {
@@ -152,12 +157,17 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         let offsets: Vec<u32> = net.upstream_offsets.iter().map(|&o| o as u32).collect();
         let area: Vec<T> = net.upstream_area.iter().map(|&a| T::from_f64(a)).collect();
         let outlets: Vec<u32> = setup.outlets.iter().map(|&o| o as u32).collect();
+        let mut partition_of = vec![0u32; n];
+        for (p, w) in net.partition_offsets.windows(2).enumerate() {
+            partition_of[w[0]..w[1]].fill(p as u32);
+        }
         let network = NetworkBuffers {
             upstream_offsets: upload_u32(client, &offsets),
             upstream: upload_u32(client, &net.upstream),
             downstream: upload_u32(client, &downstream),
             upstream_area: upload(client, &area),
             outlets: upload_u32(client, &outlets),
+            partition_of: upload_u32(client, &partition_of),
         };
         let max_bytes = options.max_buffer_bytes.unwrap_or(usize::MAX).min(gpu.max_buffer_bytes());
         let max_values = (max_bytes / core::mem::size_of::<T>()).max(1);
@@ -173,6 +183,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
             blocks: RefCell::new(Vec::new()),
             resident,
             max_values,
+            routing_block: options.routing_block.max(1),
         };
         if resident {
             let blocks = (0..nt).step_by(block_len).map(|t0| model.upload_block(t0)).collect();
@@ -570,17 +581,24 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
         }
     }
 
-    /// Routes the chunk in `q` (runoff in, discharge out), partition by partition.
+    /// Routes the chunk in `q` (runoff in, discharge out): a wavefront over (partition, block of
+    /// steps), one launch per diagonal (see `routing::route_forward`).
     fn route(&self, tc: usize, q: &Buffer) {
-        if self.module == RoutingModule::Zero {
+        let offsets = &self.model.setup.network.partition_offsets;
+        let routed = offsets.len().saturating_sub(2); // partitions after the first
+        if self.module == RoutingModule::Zero || routed == 0 || tc == 0 {
             return;
         }
         let model = self.model;
         let net = &model.network;
-        for w in model.setup.network.partition_offsets.windows(2).skip(1) {
-            let (first, count_cells) = (w[0], w[1] - w[0]);
-            let (count, dim) = model.count(self.s * count_cells);
-            // SAFETY: units below S·count route cells first..first + count_cells of the network.
+        let block = model.routing_block.min(tc);
+        let blocks = tc.div_ceil(block);
+        for diag in 0..routed + blocks - 1 {
+            // routed partitions r = p − 1 in r_lo..=r_hi take block diag − r
+            let (r_lo, r_hi) = (diag.saturating_sub(blocks - 1), diag.min(routed - 1));
+            let (first, end) = (offsets[r_lo + 1], offsets[r_hi + 2]);
+            let (count, dim) = model.count(self.s * (end - first));
+            // SAFETY: units below S·(end − first) route cells first..end, steps inside 0..tc.
             unsafe {
                 routing::route_forward::launch_unchecked::<T>(
                     &model.gpu.client,
@@ -592,8 +610,11 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
                     net.upstream_area.arg(),
                     self.rparams.arg(),
                     self.memory.arg(),
+                    net.partition_of.arg(),
                     first,
-                    count_cells,
+                    end - first,
+                    diag,
+                    block,
                     model.n(),
                     self.sn(),
                     tc,

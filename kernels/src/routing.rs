@@ -51,8 +51,11 @@ fn floor<F: Float>(v: F) -> F {
     max(v, F::cast_from(1e-6f64))
 }
 
-/// Routes the cells `first..first + count` of every set over the chunk: `q` holds the cells' runoff on
-/// entry and their routed discharge on return (upstream cells are already routed).
+/// Routes the cells `first..first + count` of every set over one block of the chunk's steps: `q` holds
+/// the cells' runoff on entry and their routed discharge on return. Launches go by diagonals of
+/// (partition, block): a launch routes block `b` of partition `p` for every `p + b = diag + 1`, when the
+/// upstream partitions have routed that block and the cell its previous one (a wavefront: the critical
+/// path is `partitions + blocks` launches of `block` steps, not `partitions` launches of `tc` steps).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 pub fn route_forward<F: Float>(
@@ -62,8 +65,11 @@ pub fn route_forward<F: Float>(
     upstream_area: &[F],
     rparams: &[F],
     memory: &mut [F],
+    partition_of: &[u32],
     first: usize,
     count: usize,
+    diag: usize,
+    block: usize,
     n: usize,
     sn: usize,
     tc: usize,
@@ -81,8 +87,11 @@ pub fn route_forward<F: Float>(
     let set = unit / count;
     let cell = first + unit % count;
     let u = set * n + cell;
+    // the cell's block of steps on this diagonal: partition p (≥ 1) routes block diag + 1 − p
+    let t_start = (diag + 1 - partition_of[cell] as usize) * block;
+    let t_end = min(t_start + block, tc);
     if module == LAG0 {
-        for t in 0..tc {
+        for t in t_start..t_end {
             let row = (set * tc + t) * n;
             let up = upstream_sum_mut::<F>(q, upstream_offsets, upstream, row, cell);
             q[row + cell] += up;
@@ -93,7 +102,7 @@ pub fn route_forward<F: Float>(
         let a_up = upstream_area[cell];
         let decay = exp::<F>(F::new(0.0) - dt / (F::new(60.0) * rparams[u]), single);
         let mut h = memory[u];
-        for t in 0..tc {
+        for t in t_start..t_end {
             let row = (set * tc + t) * n;
             let up = upstream_sum_mut::<F>(q, upstream_offsets, upstream, row, cell);
             let h_star = h + up * dt / (milli * a_up);
@@ -109,7 +118,7 @@ pub fn route_forward<F: Float>(
         let d1 = dt / dx;
         let mut q_prev = memory[u];
         let mut qt_prev = memory[sn + u];
-        for t in 0..tc {
+        for t in t_start..t_end {
             let row = (set * tc + t) * n;
             let up = upstream_sum_mut::<F>(q, upstream_offsets, upstream, row, cell);
             let qt = q[row + cell];

@@ -220,9 +220,15 @@ fn check_gradient<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
 
 const MODULES: [RoutingModule; 4] = [RoutingModule::Zero, RoutingModule::Lag0, RoutingModule::Lr, RoutingModule::Kw];
 
-/// Options that force many chunks, several forcing blocks and streamed forcing.
+/// Options that force many chunks, several forcing blocks, streamed forcing, and routing blocks of 3
+/// steps (the wavefront's diagonals mix partitions and blocks).
 fn small_buffers() -> GpuOptions {
-    GpuOptions { max_buffer_bytes: Some(64 * 1024), resident_forcing_bytes: 0 }
+    GpuOptions { max_buffer_bytes: Some(64 * 1024), resident_forcing_bytes: 0, routing_block: 3 }
+}
+
+/// One routing launch per partition over the whole chunk.
+fn per_partition() -> GpuOptions {
+    GpuOptions { routing_block: usize::MAX, ..GpuOptions::default() }
 }
 
 #[test]
@@ -231,6 +237,7 @@ fn forward_f32_equals_the_cpu_engine() {
         let c = case(module, 300, 480, 3, 7 + i as u64);
         check_forward::<f32>(&c, &GpuOptions::default(), 1e-5);
         check_forward::<f32>(&c, &small_buffers(), 1e-5);
+        check_forward::<f32>(&c, &per_partition(), 1e-5);
     }
 }
 
