@@ -213,7 +213,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         let tape = self.empty(1);
         for (t0, tc) in self.chunks(run.tc_max) {
             run.hydrology(t0, tc, &q, &tape, false);
-            run.route(tc, &q);
+            run.route(tc, &q, None);
             self.gather(&q, &out, batch.nset, t0, tc);
         }
         let out = self.read(&out);
@@ -241,6 +241,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         let q = self.empty(s * run.tc_max * n);
         let qt = self.empty(if run.module == RoutingModule::Kw { s * run.tc_max * n } else { 1 });
         let tape = self.empty(3 * s * run.tc_max * n);
+        let snapshots = self.empty(run.tc_max.div_ceil(self.routing_block.min(run.tc_max)) * sn);
         // forward sweep: checkpoints at chunk starts; the last chunk's values are kept
         let mut checkpoints = Vec::with_capacity(chunks.len());
         for (i, &(t0, tc)) in chunks.iter().enumerate() {
@@ -250,7 +251,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
             if run.module == RoutingModule::Kw {
                 self.copy(&q, &qt, s * tc * n);
             }
-            run.route(tc, &q);
+            run.route(tc, &q, last.then_some(&snapshots));
             self.gather(&q, &out, s, t0, tc);
         }
         let qsim = self.read(&out);
@@ -277,12 +278,19 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
                 if run.module == RoutingModule::Kw {
                     self.copy(&q, &qt, s * tc * n);
                 }
-                run.route(tc, &q);
+                run.route(tc, &q, Some(&snapshots));
             }
             self.fill(&lam, T::ZERO, s * tc * n);
             self.scatter(&lambda_out, &lam, s, t0, tc);
-            let adjoint =
-                RoutingAdjoint { q: &q, qt: &qt, lam: &lam, lam_qup: &lam_qup, memory0, lam_memory: &lam_memory };
+            let adjoint = RoutingAdjoint {
+                q: &q,
+                qt: &qt,
+                lam: &lam,
+                lam_qup: &lam_qup,
+                memory0,
+                snapshots: &snapshots,
+                lam_memory: &lam_memory,
+            };
             run.route_adjoint(tc, &adjoint, &lam_rparams);
             run.hydrology_adjoint(t0, tc, &tape, &lam, &lam_states, &lam_params);
         }
@@ -446,6 +454,8 @@ struct RoutingAdjoint<'b> {
     lam: &'b Buffer,
     lam_qup: &'b Buffer,
     memory0: &'b Buffer,
+    /// The lr level at every block's start, `[blocks, S, N]`.
+    snapshots: &'b Buffer,
     lam_memory: &'b Buffer,
 }
 
@@ -583,7 +593,8 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
 
     /// Routes the chunk in `q` (runoff in, discharge out): a wavefront over (partition, block of
     /// steps), one launch per diagonal (see `routing::route_forward`).
-    fn route(&self, tc: usize, q: &Buffer) {
+    /// With `snapshots` (`[blocks, S, N]`), the lr level at every block's start is kept for the adjoint.
+    fn route(&self, tc: usize, q: &Buffer, snapshots: Option<&Buffer>) {
         let offsets = &self.model.setup.network.partition_offsets;
         let routed = offsets.len().saturating_sub(2); // partitions after the first
         if self.module == RoutingModule::Zero || routed == 0 || tc == 0 {
@@ -593,6 +604,11 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
         let net = &model.network;
         let block = model.routing_block.min(tc);
         let blocks = tc.div_ceil(block);
+        let dummy = model.empty(1);
+        let (snapshots, snap) = match snapshots {
+            Some(buffer) => (buffer, true),
+            None => (&dummy, false),
+        };
         for diag in 0..routed + blocks - 1 {
             // routed partitions r = p − 1 in r_lo..=r_hi take block diag − r
             let (r_lo, r_hi) = (diag.saturating_sub(blocks - 1), diag.min(routed - 1));
@@ -610,6 +626,7 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
                     net.upstream_area.arg(),
                     self.rparams.arg(),
                     self.memory.arg(),
+                    snapshots.arg(),
                     net.partition_of.arg(),
                     first,
                     end - first,
@@ -621,24 +638,32 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
                     <T as Real>::from_f64(model.setup.dt).scalar(),
                     <T as Real>::from_f64(model.setup.network.dx).scalar(),
                     self.code(),
+                    snap,
                     T::SINGLE,
                 )
             };
         }
     }
 
-    /// The routing adjoint of the chunk, partitions from the last to the first.
+    /// The routing adjoint of the chunk: a reverse wavefront over (partition, block), from the last
+    /// partition and the last block (see `routing::route_adjoint`).
     fn route_adjoint(&self, tc: usize, b: &RoutingAdjoint<'_>, lam_rparams: &Buffer) {
-        if self.module == RoutingModule::Zero {
+        let offsets = &self.model.setup.network.partition_offsets;
+        let npar = offsets.len() - 1;
+        if self.module == RoutingModule::Zero || npar == 0 || tc == 0 {
             return;
         }
         let model = self.model;
         let net = &model.network;
-        let offsets = &model.setup.network.partition_offsets;
-        for (p, w) in offsets.windows(2).enumerate().rev() {
-            let (first, count_cells) = (w[0], w[1] - w[0]);
-            let (count, dim) = model.count(self.s * count_cells);
-            // SAFETY: as in `route`; `downstream` cells lie in later partitions, already done.
+        let block = model.routing_block.min(tc);
+        let blocks = tc.div_ceil(block);
+        for diag in 0..npar + blocks - 1 {
+            // partitions p with npar − 1 − p in rev_lo..=rev_hi take block blocks − 1 − (diag − (npar − 1 − p))
+            let (rev_lo, rev_hi) = (diag.saturating_sub(blocks - 1), diag.min(npar - 1));
+            let (p_lo, p_hi) = (npar - 1 - rev_hi, npar - 1 - rev_lo);
+            let (first, end) = (offsets[p_lo], offsets[p_hi + 1]);
+            let (count, dim) = model.count(self.s * (end - first));
+            // SAFETY: as in `route`; `downstream` cells lie in later partitions, done on earlier diagonals.
             unsafe {
                 routing::route_adjoint::launch_unchecked::<T>(
                     &model.gpu.client,
@@ -654,17 +679,22 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
                     net.upstream_area.arg(),
                     self.rparams.arg(),
                     b.memory0.arg(),
+                    b.snapshots.arg(),
+                    net.partition_of.arg(),
                     b.lam_memory.arg(),
                     lam_rparams.arg(),
                     first,
-                    count_cells,
+                    end - first,
+                    diag,
+                    block,
+                    npar,
+                    blocks,
                     model.n(),
                     self.sn(),
                     tc,
                     <T as Real>::from_f64(model.setup.dt).scalar(),
                     <T as Real>::from_f64(model.setup.network.dx).scalar(),
                     self.code(),
-                    p > 0,
                     T::SINGLE,
                 )
             };

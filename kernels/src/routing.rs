@@ -65,6 +65,7 @@ pub fn route_forward<F: Float>(
     upstream_area: &[F],
     rparams: &[F],
     memory: &mut [F],
+    snapshots: &mut [F],
     partition_of: &[u32],
     first: usize,
     count: usize,
@@ -76,6 +77,7 @@ pub fn route_forward<F: Float>(
     dt: InputScalar,
     dx: InputScalar,
     #[comptime] module: u32,
+    #[comptime] snap: bool,
     #[comptime] single: bool,
 ) {
     let dt = dt.get::<F>();
@@ -88,7 +90,8 @@ pub fn route_forward<F: Float>(
     let cell = first + unit % count;
     let u = set * n + cell;
     // the cell's block of steps on this diagonal: partition p (≥ 1) routes block diag + 1 − p
-    let t_start = (diag + 1 - partition_of[cell] as usize) * block;
+    let b = diag + 1 - partition_of[cell] as usize;
+    let t_start = b * block;
     let t_end = min(t_start + block, tc);
     if module == LAG0 {
         for t in t_start..t_end {
@@ -102,6 +105,10 @@ pub fn route_forward<F: Float>(
         let a_up = upstream_area[cell];
         let decay = exp::<F>(F::new(0.0) - dt / (F::new(60.0) * rparams[u]), single);
         let mut h = memory[u];
+        if snap {
+            // the level at the block's start, for the adjoint's replay of the block
+            snapshots[b * sn + u] = h;
+        }
         for t in t_start..t_end {
             let row = (set * tc + t) * n;
             let up = upstream_sum_mut::<F>(q, upstream_offsets, upstream, row, cell);
@@ -140,8 +147,10 @@ pub fn route_forward<F: Float>(
 /// its downstream cell's inflow (`lam_qup`, already computed) and leaves ∂J/∂qt in `lam`, and its own
 /// ∂J/∂qup in `lam_qup`. `q` is the routed discharge and `qt` the runoff of the chunk (kw); `memory0`
 /// the memory at the chunk's start, `lam_memory` its cotangent (at the end on entry, at the start on
-/// return); `lam_rparams` (`[R, S, N]`) accumulates. With `routed = false` (partition 0, which has no
-/// inflow) the cell only gathers its cotangent.
+/// return); `lam_rparams` (`[R, S, N]`) accumulates. Partition 0 (no inflow) only gathers its cotangent.
+/// Launches go by reverse diagonals of (partition, block), last partition and last block first, so a
+/// cell's downstream cell has done the block and the cell its next block; `block_memory` holds the lr
+/// level at every block's start (`[blocks, S, N]`, from the forward's snapshots).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 pub fn route_adjoint<F: Float>(
@@ -155,17 +164,22 @@ pub fn route_adjoint<F: Float>(
     upstream_area: &[F],
     rparams: &[F],
     memory0: &[F],
+    block_memory: &[F],
+    partition_of: &[u32],
     lam_memory: &mut [F],
     lam_rparams: &mut [F],
     first: usize,
     count: usize,
+    diag: usize,
+    block: usize,
+    npar: usize,
+    nblocks: usize,
     n: usize,
     sn: usize,
     tc: usize,
     dt: InputScalar,
     dx: InputScalar,
     #[comptime] module: u32,
-    #[comptime] routed: bool,
     #[comptime] single: bool,
 ) {
     let dt = dt.get::<F>();
@@ -181,9 +195,17 @@ pub fn route_adjoint<F: Float>(
     let has_down = down != u32::MAX;
     let down_cell = select(has_down, down as usize, cell);
     let zero = F::new(0.0);
+    // the cell's block on this (reverse) diagonal: partitions from the last, blocks from the last
+    let p = partition_of[cell] as usize;
+    let b = nblocks - 1 - (diag - (npar - 1 - p));
+    let t_start = b * block;
+    let t_end = min(t_start + block, tc);
+    let len = t_end - t_start;
+    let routed = p > 0;
     // ∂J/∂Q of the cell at step t: the cost's, plus what its downstream cell's inflow passes back
-    if !routed || module == LAG0 {
-        for t in 0..tc {
+    let pull_only = !routed || module == LAG0;
+    if pull_only {
+        for t in t_start..t_end {
             let row = (set * tc + t) * n;
             let total = lam[row + cell] + select(has_down, lam_qup[row + down_cell], zero);
             lam[row + cell] = total;
@@ -198,9 +220,10 @@ pub fn route_adjoint<F: Float>(
         let decay = exp::<F>(zero - dt / (F::new(60.0) * llr), single);
         let to_mm = dt / c;
         let release = c / dt;
-        // forward: h* of every step, kept in the cell's own lam_qup slots until the reverse reads them
-        let mut h = memory0[u];
-        for t in 0..tc {
+        // forward from the block's start: h* of every step, kept in the cell's own lam_qup slots until
+        // the reverse reads them
+        let mut h = block_memory[b * sn + u];
+        for t in t_start..t_end {
             let row = (set * tc + t) * n;
             let hs = h + upstream_sum::<F>(q, upstream_offsets, upstream, row, cell) * to_mm;
             lam_qup[row + cell] = hs;
@@ -209,8 +232,8 @@ pub fn route_adjoint<F: Float>(
         let mut lam_h = lam_memory[u];
         let mut lam_decay = zero;
         let keep = (F::new(1.0) - decay) * release;
-        for i in 0..tc {
-            let t = tc - 1 - i;
+        for i in 0..len {
+            let t = t_end - 1 - i;
             let row = (set * tc + t) * n;
             let lam_q = lam[row + cell] + select(has_down, lam_qup[row + down_cell], zero);
             let hs = lam_qup[row + cell];
@@ -233,8 +256,8 @@ pub fn route_adjoint<F: Float>(
         let mut lam_qtprev = lam_memory[sn + u];
         let mut lam_akw = zero;
         let mut lam_bkw = zero;
-        for i in 0..tc {
-            let t = tc - 1 - i;
+        for i in 0..len {
+            let t = t_end - 1 - i;
             let row = (set * tc + t) * n;
             let mut qp = memory0[u];
             let mut qtp = memory0[sn + u];

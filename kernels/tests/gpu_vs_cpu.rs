@@ -257,6 +257,7 @@ fn gradient_f32_equals_the_cpu_engine() {
         let c = case(module, 200, 360, 2, 27 + i as u64);
         check_gradient::<f32>(&c, &GpuOptions::default(), 1e-5);
         check_gradient::<f32>(&c, &small_buffers(), 1e-5);
+        check_gradient::<f32>(&c, &per_partition(), 1e-5);
     }
 }
 
