@@ -101,8 +101,13 @@ mod gpu {
             value = j;
             lambda
         })?;
-        // the GPU engine checkpoints at its chunk starts; the CPU's accounting does not apply
-        let memory = MemoryUse { segment_len: 0, segments: 0, checkpoint_values: 0, segment_values: 0 };
+        // the GPU engine's segments are its chunks
+        let memory = MemoryUse {
+            segment_len: g.chunk_len,
+            segments: g.chunks,
+            checkpoint_values: g.checkpoint_values,
+            segment_values: g.buffer_values,
+        };
         Ok(Gradient {
             cost: value,
             qsim: g.qsim,

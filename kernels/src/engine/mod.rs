@@ -80,6 +80,12 @@ pub struct BatchGradient<T> {
     pub states: Vec<T>,
     /// Final states, `[K, S, N]`.
     pub final_states: Vec<T>,
+    /// What the device held: chunks (checkpointed segments) and their length in steps, and the values
+    /// of the checkpoints and of the chunk buffers (tape, discharge, cotangents).
+    pub chunks: usize,
+    pub chunk_len: usize,
+    pub checkpoint_values: usize,
+    pub buffer_values: usize,
 }
 
 /// Units per cube of every launch.
@@ -291,7 +297,18 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         if nk > 3 {
             states.extend_from_slice(&self.read(&lam_memory)[..sn]);
         }
-        Ok(BatchGradient { qsim, parameters, states, final_states })
+        let checkpoint_values = checkpoints.iter().map(|(h, m)| h.len + m.len).sum();
+        let buffer_values = [&q, &qt, &tape, &snapshots, &lam, &lam_qup].iter().map(|b| b.len).sum();
+        Ok(BatchGradient {
+            qsim,
+            parameters,
+            states,
+            final_states,
+            chunks: chunks.len(),
+            chunk_len: run.tc_max,
+            checkpoint_values,
+            buffer_values,
+        })
     }
 
     fn n(&self) -> usize {
