@@ -190,7 +190,11 @@ fn another_configuration_in_the_same_folder_is_refused() {
 #[test]
 fn bad_stage_options_name_the_key() {
     for (extra, needles) in [
-        ("[[train.stage]]\nmapping = \"multi-linear\"\n", vec!["stage 1: mapping", "multi-linear"]),
+        ("[[train.stage]]\nmapping = \"multi-quadratic\"\n", vec!["stage 1: mapping", "multi-quadratic"]),
+        (
+            "[[train.stage]]\nmapping = \"multi-linear\"\n[train.stage.optimize_options]\ndescriptor = { cp = [\"dd\"] }\n",
+            vec!["optimize_options.descriptor.cp", "'dd' is not in setup.descriptor_name"],
+        ),
         ("[[train.stage]]\noptimizer = \"bfgs\"\n", vec!["stage 1: optimizer", "bfgs"]),
         (
             "[[train.stage]]\n[train.stage.optimize_options]\nparameters = [\"ci\"]\n",

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{Golden, case};
-use hydrograd::calibration::control::{ControlSpace, ControlTfm, Mapping};
+use hydrograd::calibration::control::{ControlSpace, ControlTfm, Domain, Mapping, Selection};
 use hydrograd::calibration::cost::GaugeCost;
 use hydrograd::config::Config;
 use hydrograd::cost::RawCostOptions;
@@ -121,11 +121,10 @@ fn check_cost_gradient(name: &str) {
     let space = ControlSpace::new(
         Mapping::Uniform,
         ControlTfm::Sbs,
-        &[],
-        &[],
+        &Selection::default(),
         (&structure.parameters(), &structure.states()),
         (&parameters, &states),
-        (order, inputs.mesh.grid.ncol),
+        &Domain::of(&config, &inputs),
     )
     .unwrap();
     assert_eq!(space.names().join(","), golden.meta("uniform_names"));

@@ -1,13 +1,24 @@
 //! The control vector of a calibration (spec §4–§5): which parameters and initial states are optimized,
-//! how one control value maps onto the cells (`mapping`), and the bijection between physical values and
-//! the optimizer's space (`control_tfm`).
+//! how control values map onto the cells (`mapping`), and the bijection between physical values and the
+//! optimizer's space (`control_tfm`).
 //!
-//! Layout, as smash's: variables in the structure's order (parameters, then states), then for
-//! `distributed` one control per active cell in column-major order (col outer, row inner).
+//! Layout, as smash's: variables in the structure's order (parameters, then states), each with its
+//! controls: `uniform` one value; `distributed` one per active cell in column-major order (col outer,
+//! row inner); `multi-linear` an intercept then one coefficient per descriptor; `multi-power` an
+//! intercept then a coefficient and an exponent per descriptor.
 
+mod regional;
+mod transform;
+
+pub use transform::ControlTfm;
+
+use crate::calibration::descriptors::Descriptors;
 use crate::model::Fields;
 use crate::optim::Bounds;
 use hydrograd_models::registry::VarInfo;
+use regional::Coefficients;
+use std::sync::Arc;
+use transform::Transform;
 
 /// How control values map onto the cells (smash's `mapping`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,94 +28,31 @@ pub enum Mapping {
     Uniform,
     /// One value per variable and active cell (`<name>-<row>-<col>`, 1-based).
     Distributed,
+    /// A scaled sigmoid of a linear combination of descriptors (`<name>-0`, `<name>-<descriptor>-a`).
+    MultiLinear,
+    /// As multi-linear with each descriptor raised to a bounded power (`…-a`, `…-b`).
+    MultiPower,
 }
 
 impl Mapping {
+    pub const ALL: [Mapping; 4] = [Mapping::Uniform, Mapping::Distributed, Mapping::MultiLinear, Mapping::MultiPower];
+
     pub fn name(self) -> &'static str {
         match self {
             Mapping::Uniform => "uniform",
             Mapping::Distributed => "distributed",
-        }
-    }
-}
-
-/// The transform between physical values and the optimizer's space (smash's `control_tfm`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ControlTfm {
-    /// `asinh` when the lower bound is negative, `logit` for bounds inside [0, 1], else `ln`.
-    Sbs,
-    /// `(x − l)/(u − l)`.
-    Normalize,
-    /// The physical value itself.
-    Keep,
-}
-
-impl ControlTfm {
-    pub fn name(self) -> &'static str {
-        match self {
-            ControlTfm::Sbs => "sbs",
-            ControlTfm::Normalize => "normalize",
-            ControlTfm::Keep => "keep",
-        }
-    }
-}
-
-/// The transform of one control entry with its physical bounds `(l, u)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Transform {
-    Asinh,
-    Logit,
-    Log,
-    Normalize { l: f64, u: f64 },
-    Identity,
-}
-
-impl Transform {
-    fn of(tfm: ControlTfm, (l, u): (f64, f64)) -> Transform {
-        match tfm {
-            ControlTfm::Sbs if l < 0.0 => Transform::Asinh,
-            ControlTfm::Sbs if u <= 1.0 => Transform::Logit,
-            ControlTfm::Sbs => Transform::Log,
-            ControlTfm::Normalize => Transform::Normalize { l, u },
-            ControlTfm::Keep => Transform::Identity,
+            Mapping::MultiLinear => "multi-linear",
+            Mapping::MultiPower => "multi-power",
         }
     }
 
-    /// Physical value → control.
-    fn forward(self, v: f64) -> f64 {
-        match self {
-            Transform::Asinh => v.asinh(),
-            Transform::Logit => (v / (1.0 - v)).ln(),
-            Transform::Log => v.ln(),
-            Transform::Normalize { l, u } => (v - l) / (u - l),
-            Transform::Identity => v,
-        }
+    pub fn from_name(name: &str) -> Option<Mapping> {
+        Mapping::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// Control → physical value.
-    fn inverse(self, x: f64) -> f64 {
-        match self {
-            Transform::Asinh => x.sinh(),
-            Transform::Logit => 1.0 / (1.0 + (-x).exp()),
-            Transform::Log => x.exp(),
-            Transform::Normalize { l, u } => l + x * (u - l),
-            Transform::Identity => x,
-        }
-    }
-
-    /// d(physical)/d(control) at control `x`.
-    fn derivative(self, x: f64) -> f64 {
-        match self {
-            Transform::Asinh => x.cosh(),
-            Transform::Logit => {
-                let s = 1.0 / (1.0 + (-x).exp());
-                s * (1.0 - s)
-            }
-            Transform::Log => x.exp(),
-            Transform::Normalize { l, u } => u - l,
-            Transform::Identity => 1.0,
-        }
+    /// Whether the mapping reads descriptors.
+    pub fn is_regional(self) -> bool {
+        matches!(self, Mapping::MultiLinear | Mapping::MultiPower)
     }
 }
 
@@ -122,7 +70,47 @@ pub struct Variable {
     pub slot: Slot,
     /// Physical bounds `(l, u)`.
     pub bounds: (f64, f64),
+    /// Descriptors of a regional mapping, indices into [`Descriptors::names`].
+    pub descriptors: Vec<usize>,
+    /// First control of the variable in the control vector.
+    offset: usize,
     transform: Transform,
+}
+
+/// smash's bounds of the exponents `b` of multi-power.
+const EXPONENT_BOUNDS: (f64, f64) = (0.5, 2.0);
+
+/// What a stage optimizes (its `optimize_options`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    /// `parameters`: names to optimize (empty: every optimizable parameter of the structure).
+    pub names: &'a [String],
+    /// `bounds`: `(name, (lower, upper))` overriding the defaults.
+    pub bounds: &'a [(String, (f64, f64))],
+    /// `descriptor`: the descriptors of each variable in a regional mapping (default: all).
+    pub descriptors: &'a [(String, Vec<String>)],
+}
+
+/// Where the controls act: the active cells on the grid and their descriptors.
+#[derive(Debug, Clone)]
+pub struct Domain<'a> {
+    /// Grid index of each routing-order cell.
+    pub routing_order: &'a [usize],
+    pub ncol: usize,
+    pub descriptors: Option<Arc<Descriptors>>,
+}
+
+impl<'a> Domain<'a> {
+    /// The active cells of `inputs`' mesh with the descriptors of `config` (transformed by its
+    /// `descriptor_tfm`), if it reads any.
+    pub fn of(config: &crate::config::Config, inputs: &'a crate::model::Inputs) -> Domain<'a> {
+        let mesh = &inputs.mesh;
+        let descriptors = (!inputs.descriptors.is_empty()).then(|| {
+            let (names, maps) = (&config.descriptor_name, &inputs.descriptors);
+            Arc::new(Descriptors::new(names, maps, &mesh.routing_order, config.descriptor_tfm))
+        });
+        Domain { routing_order: &mesh.routing_order, ncol: mesh.grid.ncol, descriptors }
+    }
 }
 
 /// Why a control space cannot be built.
@@ -147,6 +135,12 @@ pub enum ControlError {
         "optimize_options.control_tfm: '{tfm}' needs bounds strictly inside the feasible domain of {name}: {lower}..{upper}"
     )]
     TransformDomain { name: String, tfm: &'static str, lower: f64, upper: f64 },
+    #[error("mapping '{mapping}' needs descriptors: set setup.descriptor_directory and setup.descriptor_name")]
+    NoDescriptors { mapping: &'static str },
+    #[error("optimize_options.descriptor.{name}: '{descriptor}' is not in setup.descriptor_name ({choices})")]
+    UnknownDescriptor { name: String, descriptor: String, choices: String },
+    #[error("optimize_options.descriptor: '{name}' is not optimized in this stage, or the mapping is not regional")]
+    DescriptorNotOptimized { name: String },
 }
 
 /// The controls of a calibration stage.
@@ -159,24 +153,25 @@ pub struct ControlSpace {
     cells: Vec<usize>,
     /// `(row, col)` of each routing-order cell.
     rowcol: Vec<(usize, usize)>,
+    descriptors: Option<Arc<Descriptors>>,
+    len: usize,
 }
 
 /// Smash's tolerance when checking that bounds include the current values.
 const F_PRECISION: f64 = 1e-5;
 
 impl ControlSpace {
-    /// The controls of `names` (smash's `optimize_options.parameters`; all optimizable parameters when
-    /// empty) with `bounds` overriding the defaults, checked against the current `parameters` and `states`.
-    /// `routing_order` and `ncol` place the active cells on the grid (the mesh's).
+    /// The controls of `selection` (smash's `optimize_options`), checked against the current `parameters`
+    /// and `states`, on `domain`.
     pub fn new(
         mapping: Mapping,
         tfm: ControlTfm,
-        names: &[String],
-        bounds: &[(String, (f64, f64))],
+        selection: &Selection<'_>,
         (param_infos, state_infos): (&[VarInfo], &[VarInfo]),
         (parameters, states): (&Fields, &Fields),
-        (routing_order, ncol): (&[usize], usize),
+        domain: &Domain<'_>,
     ) -> Result<ControlSpace, ControlError> {
+        let (names, bounds) = (selection.names, selection.bounds);
         let all = || {
             param_infos
                 .iter()
@@ -200,11 +195,24 @@ impl ControlSpace {
         } else {
             all().filter(|(v, _)| names.iter().any(|n| n == v.name)).collect()
         };
+        let optimized = || selected.iter().map(|(v, _)| v.name).collect::<Vec<_>>().join(", ");
         if let Some((name, _)) = bounds.iter().find(|(n, _)| !selected.iter().any(|(v, _)| v.name == n)) {
-            let optimized = selected.iter().map(|(v, _)| v.name).collect::<Vec<_>>().join(", ");
-            return Err(ControlError::BoundsNotOptimized { name: name.clone(), optimized });
+            return Err(ControlError::BoundsNotOptimized { name: name.clone(), optimized: optimized() });
+        }
+        let descriptors = match (mapping.is_regional(), &domain.descriptors) {
+            (true, Some(d)) if !d.is_empty() => Some(d.clone()),
+            (true, _) => return Err(ControlError::NoDescriptors { mapping: mapping.name() }),
+            (false, _) => None,
+        };
+        if let Some((name, _)) = selection
+            .descriptors
+            .iter()
+            .find(|(n, _)| descriptors.is_none() || !selected.iter().any(|(v, _)| v.name == n))
+        {
+            return Err(ControlError::DescriptorNotOptimized { name: name.clone() });
         }
         let mut variables = Vec::with_capacity(selected.len());
+        let mut offset = 0;
         for (info, slot) in selected {
             let (lower, upper) = bounds.iter().find(|(n, _)| n == info.name).map_or(info.bounds, |(_, b)| *b);
             let name = info.name.to_string();
@@ -221,6 +229,7 @@ impl ControlSpace {
             }
             let transform = Transform::of(tfm, (lower, upper));
             let domain_ok = match transform {
+                _ if mapping.is_regional() => true,
                 Transform::Log => lower > 0.0,
                 Transform::Logit => lower > 0.0 && upper < 1.0,
                 _ => true,
@@ -228,54 +237,104 @@ impl ControlSpace {
             if !domain_ok {
                 return Err(ControlError::TransformDomain { name, tfm: tfm.name(), lower, upper });
             }
-            variables.push(Variable { info, slot, bounds: (lower, upper), transform });
+            let chosen = match &descriptors {
+                Some(d) => select_descriptors(&name, d, selection.descriptors)?,
+                None => Vec::new(),
+            };
+            let count = match mapping {
+                Mapping::Uniform => 1,
+                Mapping::Distributed => domain.routing_order.len(),
+                Mapping::MultiLinear => 1 + chosen.len(),
+                Mapping::MultiPower => 1 + 2 * chosen.len(),
+            };
+            variables.push(Variable { info, slot, bounds: (lower, upper), descriptors: chosen, offset, transform });
+            offset += count;
         }
-        let ncol = ncol.max(1);
-        let rowcol: Vec<(usize, usize)> = routing_order.iter().map(|&c| (c / ncol, c % ncol)).collect();
+        let ncol = domain.ncol.max(1);
+        let rowcol: Vec<(usize, usize)> = domain.routing_order.iter().map(|&c| (c / ncol, c % ncol)).collect();
         let mut cells: Vec<usize> = (0..rowcol.len()).collect();
         cells.sort_by_key(|&i| (rowcol[i].1, rowcol[i].0));
-        Ok(ControlSpace { mapping, tfm, variables, cells, rowcol })
-    }
-
-    /// Controls per variable.
-    fn per_variable(&self) -> usize {
-        match self.mapping {
-            Mapping::Uniform => 1,
-            Mapping::Distributed => self.cells.len(),
-        }
+        Ok(ControlSpace { mapping, tfm, variables, cells, rowcol, descriptors, len: offset })
     }
 
     /// Number of controls.
     pub fn len(&self) -> usize {
-        self.variables.len() * self.per_variable()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 
-    /// smash's control names: `cp-0` (uniform) or `cp-12-5` (distributed, 1-based row and column).
+    /// The controls of variable `j`, `x[range]`.
+    fn range(&self, j: usize) -> std::ops::Range<usize> {
+        let end = self.variables.get(j + 1).map_or(self.len, |v| v.offset);
+        self.variables[j].offset..end
+    }
+
+    /// The transform of control `i` of variable `v`: the variable's, except for the coefficients of a
+    /// regional mapping (unbounded, kept as they are) and the exponents of multi-power (bounded in
+    /// [0.5, 2], transformed by `control_tfm` as smash's bounded controls).
+    fn transform_of(&self, v: &Variable, i: usize) -> Transform {
+        match self.mapping {
+            Mapping::Uniform | Mapping::Distributed => v.transform,
+            Mapping::MultiLinear => Transform::Identity,
+            Mapping::MultiPower if i > 0 && i % 2 == 0 => Transform::of(self.tfm, EXPONENT_BOUNDS),
+            Mapping::MultiPower => Transform::Identity,
+        }
+    }
+
+    /// Every control's transform, `[n]`.
+    fn transforms(&self) -> impl Iterator<Item = Transform> + '_ {
+        self.variables
+            .iter()
+            .enumerate()
+            .flat_map(move |(j, v)| self.range(j).map(move |i| self.transform_of(v, i - v.offset)))
+    }
+
+    /// smash's control names: `cp-0` (uniform), `cp-12-5` (distributed, 1-based row and column),
+    /// `cp-0`, `cp-slope-a`, `cp-slope-b` (regional).
     pub fn names(&self) -> Vec<String> {
         let mut out = Vec::with_capacity(self.len());
         for v in &self.variables {
+            let name = v.info.name;
             match self.mapping {
-                Mapping::Uniform => out.push(format!("{}-0", v.info.name)),
+                Mapping::Uniform => out.push(format!("{name}-0")),
                 Mapping::Distributed => out.extend(self.cells.iter().map(|&i| {
                     let (r, c) = self.rowcol[i];
-                    format!("{}-{}-{}", v.info.name, r + 1, c + 1)
+                    format!("{name}-{}-{}", r + 1, c + 1)
                 })),
+                Mapping::MultiLinear | Mapping::MultiPower => {
+                    out.push(format!("{name}-0"));
+                    let descriptors = self.descriptors.as_ref().expect("regional mappings have descriptors");
+                    for &d in &v.descriptors {
+                        let d = &descriptors.names[d];
+                        out.push(format!("{name}-{d}-a"));
+                        if self.mapping == Mapping::MultiPower {
+                            out.push(format!("{name}-{d}-b"));
+                        }
+                    }
+                }
             }
         }
         out
     }
 
-    /// Bounds in the optimizer's space.
+    /// Bounds in the optimizer's space (infinite for the coefficients of a regional mapping).
     pub fn bounds(&self) -> Bounds {
         let (mut lower, mut upper) = (Vec::with_capacity(self.len()), Vec::with_capacity(self.len()));
-        for v in &self.variables {
-            let (l, u) = (v.transform.forward(v.bounds.0), v.transform.forward(v.bounds.1));
-            lower.extend(std::iter::repeat_n(l, self.per_variable()));
-            upper.extend(std::iter::repeat_n(u, self.per_variable()));
+        for (j, v) in self.variables.iter().enumerate() {
+            for i in self.range(j) {
+                let t = self.transform_of(v, i - v.offset);
+                let (l, u) = match self.mapping {
+                    Mapping::Uniform | Mapping::Distributed => v.bounds,
+                    _ if t == Transform::Identity => (f64::NEG_INFINITY, f64::INFINITY),
+                    _ => EXPONENT_BOUNDS,
+                };
+                let unbounded = l == f64::NEG_INFINITY;
+                lower.push(if unbounded { l } else { t.forward(l) });
+                upper.push(if unbounded { u } else { t.forward(u) });
+            }
         }
         Bounds { lower, upper }
     }
@@ -288,29 +347,42 @@ impl ControlSpace {
     }
 
     /// The control vector of the current fields (smash's first guess): the mean over active cells for
-    /// `uniform`, the cell values for `distributed`; clipped into the bounds and transformed.
+    /// `uniform`, the cell values for `distributed`, clipped into the bounds and transformed; for the
+    /// regional mappings the intercept whose sigmoid is the mean, coefficients 0 and exponents 1.
     pub fn first_guess(&self, parameters: &Fields, states: &Fields) -> Vec<f64> {
         let mut x = Vec::with_capacity(self.len());
         for v in &self.variables {
             let values = self.field(v, parameters, states);
             let clip = |p: f64| p.clamp(v.bounds.0, v.bounds.1);
+            let mean = || values.iter().sum::<f64>() / values.len().max(1) as f64;
             match self.mapping {
-                Mapping::Uniform => {
-                    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-                    x.push(v.transform.forward(clip(mean)));
-                }
+                Mapping::Uniform => x.push(v.transform.forward(clip(mean()))),
                 Mapping::Distributed => x.extend(self.cells.iter().map(|&i| v.transform.forward(clip(values[i])))),
+                Mapping::MultiLinear | Mapping::MultiPower => {
+                    x.push(regional::inverse_scaled_sigmoid(mean(), v.bounds));
+                    for _ in &v.descriptors {
+                        x.push(0.0);
+                        if self.mapping == Mapping::MultiPower {
+                            x.push(Transform::of(self.tfm, EXPONENT_BOUNDS).forward(1.0));
+                        }
+                    }
+                }
             }
         }
         x
     }
 
+    /// The regional coefficients of variable `j` at `x`, in physical space.
+    fn coefficients(&self, j: usize, x: &[f64]) -> Vec<f64> {
+        let v = &self.variables[j];
+        self.range(j).map(|i| self.transform_of(v, i - v.offset).inverse(x[i])).collect()
+    }
+
     /// Writes the physical values of control vector `x` into the fields.
     pub fn apply(&self, x: &[f64], parameters: &mut Fields, states: &mut Fields) {
         assert_eq!(x.len(), self.len(), "control vector length");
-        let m = self.per_variable();
         for (j, v) in self.variables.iter().enumerate() {
-            let xs = &x[j * m..(j + 1) * m];
+            let xs = &x[self.range(j)];
             let field = match v.slot {
                 Slot::Parameter(k) => &mut parameters.values[k * parameters.ncell..(k + 1) * parameters.ncell],
                 Slot::State(k) => &mut states.values[k * states.ncell..(k + 1) * states.ncell],
@@ -322,44 +394,69 @@ impl ControlSpace {
                         field[i] = v.transform.inverse(xi);
                     }
                 }
+                Mapping::MultiLinear | Mapping::MultiPower => {
+                    let values = self.coefficients(j, x);
+                    let c = Coefficients { values: &values, power: self.mapping == Mapping::MultiPower };
+                    let descriptors = self.descriptors.as_ref().expect("regional mappings have descriptors");
+                    let z = regional::predictor(descriptors, &v.descriptors, c);
+                    field.iter_mut().zip(z).for_each(|(f, z)| *f = regional::scaled_sigmoid(z, v.bounds));
+                }
             }
         }
     }
 
     /// The physical values of control vector `x`, `[n]` (what `prior` regularization compares).
     pub fn physical(&self, x: &[f64]) -> Vec<f64> {
-        let m = self.per_variable();
-        x.iter().enumerate().map(|(i, &xi)| self.variables[i / m.max(1)].transform.inverse(xi)).collect()
+        x.iter().zip(self.transforms()).map(|(&xi, t)| t.inverse(xi)).collect()
     }
 
     /// ∂/∂(physical) → ∂/∂x for control vector `x`, entry by entry.
     pub fn physical_to_control(&self, x: &[f64], grad_physical: &[f64]) -> Vec<f64> {
-        let m = self.per_variable();
-        x.iter()
-            .zip(grad_physical)
-            .enumerate()
-            .map(|(i, (&xi, &g))| g * self.variables[i / m].transform.derivative(xi))
-            .collect()
+        x.iter().zip(grad_physical).zip(self.transforms()).map(|((&xi, &g), t)| g * t.derivative(xi)).collect()
     }
 
     /// The gradient with respect to `x` from the gradients with respect to every cell's parameters and
-    /// states (the adjoint's output): summed over cells for `uniform`, per cell for `distributed`.
+    /// states (the adjoint's output): summed over cells for `uniform`, per cell for `distributed`, through
+    /// the sigmoid and the descriptors for the regional mappings.
     pub fn pull_back(&self, x: &[f64], grad_parameters: &Fields, grad_states: &Fields) -> Vec<f64> {
         let mut physical = Vec::with_capacity(self.len());
-        for v in &self.variables {
+        for (j, v) in self.variables.iter().enumerate() {
             let g = self.field(v, grad_parameters, grad_states);
             match self.mapping {
                 Mapping::Uniform => physical.push(g.iter().sum()),
                 Mapping::Distributed => physical.extend(self.cells.iter().map(|&i| g[i])),
+                Mapping::MultiLinear | Mapping::MultiPower => {
+                    let values = self.coefficients(j, x);
+                    let c = Coefficients { values: &values, power: self.mapping == Mapping::MultiPower };
+                    let descriptors = self.descriptors.as_ref().expect("regional mappings have descriptors");
+                    physical.extend(regional::pull_back(descriptors, &v.descriptors, c, v.bounds, g));
+                }
             }
         }
         self.physical_to_control(x, &physical)
     }
+}
 
-    /// The routing-order cell of distributed control `i` of a variable.
-    pub fn cell_of(&self, i: usize) -> usize {
-        self.cells[i]
+/// The descriptors of variable `name` in a regional mapping: those of `optimize_options.descriptor`, else
+/// all, in the order of `setup.descriptor_name`.
+fn select_descriptors(
+    name: &str,
+    descriptors: &Descriptors,
+    chosen: &[(String, Vec<String>)],
+) -> Result<Vec<usize>, ControlError> {
+    let Some((_, list)) = chosen.iter().find(|(n, _)| n == name) else {
+        return Ok((0..descriptors.len()).collect());
+    };
+    for d in list {
+        if !descriptors.names.contains(d) {
+            return Err(ControlError::UnknownDescriptor {
+                name: name.to_string(),
+                descriptor: d.clone(),
+                choices: descriptors.names.join(", "),
+            });
+        }
     }
+    Ok((0..descriptors.len()).filter(|&k| list.contains(&descriptors.names[k])).collect())
 }
 
 #[cfg(test)]

@@ -4,5 +4,6 @@
 pub mod checkpoint;
 pub mod control;
 pub mod cost;
+pub mod descriptors;
 pub mod objective;
 pub mod train;

@@ -2,7 +2,7 @@
 //! stage's result (smash's `optimize` called once per stage).
 
 use super::checkpoint::{EvaluationLog, Replay, TraceRow};
-use super::control::{ControlError, ControlSpace};
+use super::control::{ControlError, ControlSpace, Domain};
 use super::cost::{CalibrationCostError, GaugeCost};
 use super::objective::{Problem, Terms};
 use crate::config::{Config, StageConfig};
@@ -105,6 +105,7 @@ pub fn train(
     let mut summaries = Vec::new();
     let mut trace = Vec::new();
     let mut interrupted = false;
+    let domain = Domain::of(config, inputs);
     for (i, stage) in config.stages.iter().enumerate() {
         let number = i + 1;
         let section = format!("train.stage {number}: cost_options");
@@ -113,11 +114,10 @@ pub fn train(
         let space = ControlSpace::new(
             stage.mapping,
             stage.control_tfm,
-            &stage.parameters,
-            &stage.bounds,
+            &stage.selection(),
             (&structure.parameters(), &structure.states()),
             (&parameters, &states),
-            (&inputs.mesh.routing_order, inputs.mesh.grid.ncol),
+            &domain,
         )
         .map_err(|source| TrainError::Control { stage: number, source })?;
         let fields = (parameters.clone(), states.clone());

@@ -11,6 +11,7 @@ mod train;
 pub use error::ConfigError;
 pub use train::StageConfig;
 
+pub use crate::calibration::descriptors::DescriptorTfm;
 use crate::io::forcing::{AtmosSpec, MissingFile};
 use crate::time::{TimeAxis, parse_datetime};
 pub use hydrograd_kernels::DeviceKind;
@@ -68,6 +69,8 @@ pub struct Config {
     pub qobs_directory: Option<PathBuf>,
     pub descriptor_directory: Option<PathBuf>,
     pub descriptor_name: Vec<String>,
+    /// How the regionalization mappings scale the descriptors (`setup.descriptor_tfm`).
+    pub descriptor_tfm: DescriptorTfm,
     pub adjust_interception: bool,
     pub precision: Precision,
     /// `[compute] device`: the CPU engine or a GPU (`--device` overrides it).
@@ -117,6 +120,10 @@ impl Config {
             let names: Vec<_> = DeviceKind::ALL.iter().map(|k| k.name()).collect();
             invalid("compute", "device", format!("'{}' is not one of {}", raw.compute.device, names.join(", ")))
         })?;
+        let descriptor_tfm = DescriptorTfm::from_name(&setup.descriptor_tfm).ok_or_else(|| {
+            let names: Vec<_> = DescriptorTfm::ALL.iter().map(|t| t.name()).collect();
+            invalid("setup", "descriptor_tfm", format!("'{}' is not one of {}", setup.descriptor_tfm, names.join(", ")))
+        })?;
         if setup.descriptor_directory.is_none() && !setup.descriptor_name.is_empty() {
             return Err(invalid("setup", "descriptor_name", "is set but descriptor_directory is not".into()));
         }
@@ -132,6 +139,7 @@ impl Config {
             qobs_directory: setup.qobs_directory.as_deref().map(&resolve),
             descriptor_directory: setup.descriptor_directory.as_deref().map(&resolve),
             descriptor_name: setup.descriptor_name.clone(),
+            descriptor_tfm,
             adjust_interception: setup.adjust_interception,
             precision,
             device,

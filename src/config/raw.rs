@@ -58,6 +58,9 @@ fn yes() -> bool {
 fn default_missing_forcing_file() -> String {
     "error".into()
 }
+fn default_descriptor_tfm() -> String {
+    "standardize".into()
+}
 fn default_precision() -> String {
     "f32".into()
 }
@@ -88,6 +91,8 @@ pub(super) struct RawSetup {
     pub descriptor_directory: Option<PathBuf>,
     #[serde(default)]
     pub descriptor_name: Vec<String>,
+    #[serde(default = "default_descriptor_tfm")]
+    pub descriptor_tfm: String,
     #[serde(default = "yes")]
     pub adjust_interception: bool,
     #[serde(default = "default_missing_forcing_file")]

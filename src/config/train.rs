@@ -1,7 +1,7 @@
 //! `[[train.stage]]`: the calibration stages of `hydrograd train`, with smash's `optimize` keys.
 
 use super::ConfigError;
-use crate::calibration::control::{ControlTfm, Mapping};
+use crate::calibration::control::{ControlTfm, Mapping, Selection};
 use crate::cost::RawCostOptions;
 use crate::optim::{Optimizer, TerminationCrit};
 use serde::Deserialize;
@@ -38,6 +38,7 @@ pub(super) struct RawOptimizeOptions {
     pub control_tfm: Option<String>,
     pub termination_crit: Option<toml::Value>,
     pub learning_rate: Option<f64>,
+    pub descriptor: Option<toml::Table>,
 }
 
 /// One calibration stage.
@@ -49,11 +50,20 @@ pub struct StageConfig {
     pub parameters: Vec<String>,
     /// Bounds overriding the defaults, `(name, (lower, upper))`.
     pub bounds: Vec<(String, (f64, f64))>,
+    /// Descriptors of each variable in a regional mapping, `(name, descriptors)` (default: all).
+    pub descriptors: Vec<(String, Vec<String>)>,
     pub control_tfm: ControlTfm,
     pub termination: TerminationCrit,
     /// Adaptive optimizers only; `None` = smash's default for the optimizer.
     pub learning_rate: Option<f64>,
     pub cost_options: RawCostOptions,
+}
+
+impl StageConfig {
+    /// What the stage optimizes, as the control space takes it.
+    pub fn selection(&self) -> Selection<'_> {
+        Selection { names: &self.parameters, bounds: &self.bounds, descriptors: &self.descriptors }
+    }
 }
 
 pub(super) fn stages(raw: &RawTrain, path: &Path) -> Result<Vec<StageConfig>, ConfigError> {
@@ -68,16 +78,10 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         key: key_of(k),
         message,
     };
-    let mapping = match raw.mapping.as_str() {
-        "uniform" => Mapping::Uniform,
-        "distributed" => Mapping::Distributed,
-        other => {
-            let message = format!(
-                "'{other}' is not one of: uniform, distributed (multi-linear, multi-power and ann come with regionalization)"
-            );
-            return Err(invalid("mapping", message));
-        }
-    };
+    let mapping = Mapping::from_name(&raw.mapping).ok_or_else(|| {
+        let names: Vec<_> = Mapping::ALL.iter().map(|m| m.name()).collect();
+        invalid("mapping", format!("'{}' is not one of: {}", raw.mapping, names.join(", ")))
+    })?;
     let optimizer = match raw.optimizer.as_deref() {
         None if mapping == Mapping::Uniform => Optimizer::Sbs,
         None => Optimizer::Lbfgsb,
@@ -111,6 +115,14 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         })?;
         bounds.push((name.clone(), pair));
     }
+    let mut descriptors = Vec::new();
+    for (name, value) in options.descriptor.iter().flatten() {
+        let list = value.as_array().and_then(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect());
+        let list = list.ok_or_else(|| {
+            invalid(&format!("optimize_options.descriptor.{name}"), format!("expected a list of names, found {value}"))
+        })?;
+        descriptors.push((name.clone(), list));
+    }
     let termination = match &options.termination_crit {
         None => TerminationCrit::default_for(optimizer),
         Some(v) => TerminationCrit::deserialize_for(optimizer, v.clone())
@@ -132,6 +144,7 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         optimizer,
         parameters: options.parameters.clone().unwrap_or_default(),
         bounds,
+        descriptors,
         control_tfm,
         termination,
         learning_rate: options.learning_rate,

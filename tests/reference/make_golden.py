@@ -57,6 +57,7 @@ CASES = {
     "lez_grad": ("Lez", "lr", "grad"),
     "cance_cost": ("Cance", "lr", "cost"),
     "cance_optimize": ("Cance", "lr", "optimize"),
+    "cance_regional": ("Cance", "lr", "regional"),
 }
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
@@ -100,6 +101,8 @@ def expected_files(case: str) -> list[str]:
         files += ["gradient.safetensors"]
     if CASES[case][2] == "optimize":
         files += ["optimize.safetensors"]
+    if CASES[case][2] == "regional":
+        files += ["regional.safetensors"]
     return files
 
 
@@ -448,6 +451,78 @@ def dump_optimize(cdir: str, setup: dict, mesh: dict) -> None:
     save_file(out, os.path.join(cdir, "optimize.safetensors"), metadata=meta)
 
 
+# multi-linear with smash's default descriptor_tfm (standardize); multi-power with "normalize": standardized
+# descriptors are negative on some cells, where smash's D**b is NaN for b != 1
+REGIONAL_MAPPINGS = [("ml", "multi-linear", "standardize"), ("mp", "multi-power", "normalize")]
+
+
+def backward_at(model, mapping: str, x) -> tuple[np.ndarray, float, dict]:
+    """smash's gradient of the default cost at control vector `x` (smash's transformed space): Model.backward_run
+    with the control vector overwritten after smash fills it; returns (grad, cost at x, parameters at x)."""
+    import smash.core.simulation.run.run as runmod
+    from smash.fcore._mwd_parameters_manipulation import control_to_parameters
+
+    fill, grad_of = runmod.wrap_parameters_to_control, runmod._get_parameters_b
+    seen = {}
+
+    def patched_fill(setup, mesh, input_data, parameters, options):
+        fill(setup, mesh, input_data, parameters, options)
+        parameters.control.x[:] = np.asarray(x, dtype=np.float32)
+        seen.update(args=(setup, mesh, input_data, parameters, options))
+
+    def patched_grad(model_, parameters, *rest):
+        out = grad_of(model_, parameters, *rest)
+        seen["cost"] = float(model_._output.cost)
+        return out
+
+    runmod.wrap_parameters_to_control, runmod._get_parameters_b = patched_fill, patched_grad
+    try:
+        ret = model.backward_run(mapping=mapping, optimizer="lbfgsb", return_options={"grad": True},
+                                 common_options={"verbose": False, "ncpu": 1})
+    finally:
+        runmod.wrap_parameters_to_control, runmod._get_parameters_b = fill, grad_of
+    setup, mesh, input_data, parameters, options = seen["args"]
+    # the adjoint left the physical values in control.x; control_to_parameters inverts control_tfm itself
+    parameters.control.x[:] = np.asarray(x, dtype=np.float32)
+    control_to_parameters(setup, mesh, input_data, parameters, options)
+    keys = [str(k) for k in parameters.rr_parameters.keys]
+    maps = {k: f32(parameters.rr_parameters.values[:, :, i]) for i, k in enumerate(keys)}
+    return np.asarray(ret.grad, dtype=np.float64), seen["cost"], maps
+
+
+def dump_regional(cdir: str, setup: dict, mesh: dict) -> None:
+    """Regionalization mappings on Cance: smash's first guess and bounds (L-BFGS-B space), gradients of the
+    default cost at the first guess and at a perturbed control vector, the parameter maps there, and the
+    multi-linear calibration with smash's defaults (L-BFGS-B, 100 iterations)."""
+    out, meta = {}, {}
+    for tag, mapping, tfm in REGIONAL_MAPPINGS:
+        model = smash.Model({**setup, "descriptor_tfm": tfm}, mesh)
+        info = smash.optimize_control_info(model, mapping=mapping, optimizer="lbfgsb")
+        x0 = np.asarray(info["x"], dtype=np.float64)
+        x1 = x0 + 0.3 * np.sin(np.arange(len(x0)) + 1.0)
+        bounded = np.asarray(info["nbd"]) == 2
+        x1[bounded] = np.clip(x1[bounded], 0.05, 0.95)
+        x1 = x1.astype(np.float32).astype(np.float64)
+        g0, j0, _ = backward_at(model, mapping, x0)
+        g1, j1, maps = backward_at(model, mapping, x1)
+        meta[f"{tag}_names"] = ",".join(map(str, info["name"]))
+        out.update({f"{tag}_x0": x0, f"{tag}_x1": x1, f"{tag}_grad0": g0, f"{tag}_grad1": g1,
+                    f"{tag}_cost": np.array([j0, j1], dtype=np.float64),
+                    f"{tag}_l": np.asarray(info["l"], dtype=np.float64),
+                    f"{tag}_u": np.asarray(info["u"], dtype=np.float64)})
+        for k in ["cp", "ct", "kexc", "llr"]:
+            out[f"{tag}_x1_{k}"] = maps[k]
+    model = smash.Model(setup, mesh)
+    t0 = time.perf_counter()
+    ret = model.optimize(mapping="multi-linear", common_options={"verbose": False, "ncpu": 1},
+                         return_options={"cost": True, "n_iter": True, "control_vector": True})
+    meta["ml_optimize_seconds"] = f"{time.perf_counter() - t0:.3f}"
+    meta["ml_optimize_n_iter"] = str(int(ret.n_iter))
+    out["ml_optimize_cost"] = np.array([ret.cost], dtype=np.float64)
+    out["ml_optimize_x"] = np.asarray(ret.control_vector, dtype=np.float64)
+    save_file(out, os.path.join(cdir, "regional.safetensors"), metadata=meta)
+
+
 def build_case(case: str, out_dir: str, cache: dict) -> str:
     ds, routing, kind = CASES[case]
     cdir = os.path.join(out_dir, case)
@@ -499,6 +574,8 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
         dump_gradients(cdir, model)
     if kind == "optimize":
         dump_optimize(cdir, setup, mesh)
+    if kind == "regional":
+        dump_regional(cdir, setup, mesh)
     if kind == "forward" and routing == "lr":
         cache[("base_model", ds)] = model
     shapes = dump_forward(cdir, model, cost, routing)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::calibration::descriptors::Descriptors;
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::structure::{HydrologicalModule, Structure};
 
@@ -18,8 +19,13 @@ fn fields() -> (Fields, Fields) {
 fn space(mapping: Mapping, tfm: ControlTfm, names: &[&str]) -> ControlSpace {
     let (p, s) = fields();
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    ControlSpace::new(mapping, tfm, &names, &[], (&STRUCTURE.parameters(), &STRUCTURE.states()), (&p, &s), (&ORDER, 2))
-        .unwrap()
+    let selection = Selection { names: &names, ..Selection::default() };
+    let infos = (&STRUCTURE.parameters()[..], &STRUCTURE.states()[..]);
+    ControlSpace::new(mapping, tfm, &selection, infos, (&p, &s), &domain()).unwrap()
+}
+
+fn domain() -> Domain<'static> {
+    Domain { routing_order: &ORDER, ncol: 2, descriptors: None }
 }
 
 #[test]
@@ -95,21 +101,66 @@ fn bad_options_name_the_key() {
     let make = |names: &[&str], bounds: &[(&str, (f64, f64))]| {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let bounds: Vec<(String, (f64, f64))> = bounds.iter().map(|(n, b)| (n.to_string(), *b)).collect();
-        ControlSpace::new(
-            Mapping::Uniform,
-            ControlTfm::Sbs,
-            &names,
-            &bounds,
-            (&infos.0, &infos.1),
-            (&p, &s),
-            (&ORDER, 2),
-        )
-        .unwrap_err()
-        .to_string()
+        let selection = Selection { names: &names, bounds: &bounds, ..Selection::default() };
+        ControlSpace::new(Mapping::Uniform, ControlTfm::Sbs, &selection, (&infos.0, &infos.1), (&p, &s), &domain())
+            .unwrap_err()
+            .to_string()
     };
     assert!(make(&["ci"], &[]).contains("'ci' is not an optimizable"));
     assert!(make(&["cp", "cp"], &[]).contains("given twice"));
     assert!(make(&["cp"], &[("ct", (1.0, 2.0))]).contains("'ct' is not optimized"));
     assert!(make(&["cp"], &[("cp", (5.0, 1.0))]).contains("not below"));
     assert!(make(&["cp"], &[("cp", (150.0, 1000.0))]).contains("does not include the current values"));
+}
+
+fn regional_space(
+    mapping: Mapping,
+    descriptors: Option<Arc<Descriptors>>,
+    chosen: &[(String, Vec<String>)],
+) -> Result<ControlSpace, ControlError> {
+    let (p, s) = fields();
+    let names = vec!["cp".to_string(), "kexc".to_string()];
+    let selection = Selection { names: &names, descriptors: chosen, ..Selection::default() };
+    let domain = Domain { routing_order: &ORDER, ncol: 2, descriptors };
+    ControlSpace::new(
+        mapping,
+        ControlTfm::Normalize,
+        &selection,
+        (&STRUCTURE.parameters(), &STRUCTURE.states()),
+        (&p, &s),
+        &domain,
+    )
+}
+
+#[test]
+fn regional_mappings_need_descriptors_and_follow_smash_layout() {
+    use crate::calibration::descriptors::DescriptorTfm;
+    let err = regional_space(Mapping::MultiLinear, None, &[]).unwrap_err();
+    assert!(err.to_string().contains("needs descriptors"), "{err}");
+    let maps = vec![vec![1.0f32, 2.0, 3.0, 5.0], vec![0.1, 0.4, 0.2, 0.3]];
+    let d = Arc::new(Descriptors::new(&["slope".into(), "dd".into()], &maps, &ORDER, DescriptorTfm::Normalize));
+    let only_dd = vec![("kexc".to_string(), vec!["dd".to_string()])];
+    let mp = regional_space(Mapping::MultiPower, Some(d.clone()), &only_dd).unwrap();
+    assert_eq!(
+        mp.names(),
+        ["cp-0", "cp-slope-a", "cp-slope-b", "cp-dd-a", "cp-dd-b", "kexc-0", "kexc-dd-a", "kexc-dd-b"]
+    );
+    let b = mp.bounds();
+    assert_eq!((b.lower[2], b.upper[2]), (0.0, 1.0), "exponents normalized from [0.5, 2]");
+    assert_eq!((b.lower[1], b.upper[5]), (f64::NEG_INFINITY, f64::INFINITY));
+    let (p0, s0) = fields();
+    let x = mp.first_guess(&p0, &s0);
+    assert!((x[2] - 1.0 / 3.0).abs() < 1e-12 && x[1] == 0.0);
+    // the first guess maps every cell to the mean (below u − 1e-3)
+    let (mut p, mut s) = (p0.clone(), s0.clone());
+    mp.apply(&x, &mut p, &mut s);
+    assert!(p.get("cp").unwrap().iter().all(|&v| (v - 200.0).abs() < 1e-9));
+    let bad = vec![("cp".to_string(), vec!["karst".to_string()])];
+    let err = regional_space(Mapping::MultiLinear, Some(d.clone()), &bad).unwrap_err();
+    assert!(err.to_string().contains("'karst' is not in setup.descriptor_name"), "{err}");
+    let not_optimized = vec![("ct".to_string(), vec!["dd".to_string()])];
+    assert!(matches!(
+        regional_space(Mapping::MultiLinear, Some(d), &not_optimized),
+        Err(ControlError::DescriptorNotOptimized { .. })
+    ));
 }
