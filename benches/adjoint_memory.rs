@@ -121,6 +121,7 @@ fn main() {
         &forcing,
         &parameters,
         &states,
+        &[],
         |q| (q.iter().sum(), vec![1.0; q.len()]),
         &AdjointOptions::default(),
     )

@@ -19,6 +19,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Parameter(#[from] crate::model::ParameterError),
+    #[error(transparent)]
+    Weights(#[from] crate::model::weights::WeightsError),
     #[error("simulation: {0}")]
     Simulation(#[from] hydrograd_models::simulation::SimulationError),
     #[error(transparent)]

@@ -109,7 +109,7 @@ fn device_tensor<T: GpuFloat>(like: &CubeTensor, values: &[T], shape: Shape) -> 
 fn batch<T: GpuFloat>(parameters: CubeTensor, states: CubeTensor) -> Batch<T> {
     let shape = parameters.meta.shape().clone();
     let (nset, ncell) = (shape[1], shape[2]);
-    Batch { nset, ncell, parameters: host(parameters), states: host(states) }
+    Batch { nset, ncell, parameters: host(parameters), states: host(states), weights: Vec::new() }
 }
 
 /// Runs `f` on a [`GpuModel`] of `catchment` on `like`'s device, in `T`'s precision.

@@ -79,8 +79,8 @@ fn burn_autodiff_through_the_engine_equals_the_cpu_adjoint() {
         (0..5 * n).map(|i| lo[i / n] + (hi[i / n] - lo[i / n]) / (1.0 + (-theta[i]).exp())).collect();
     let setup = Setup { structure, network: &network, dt: 3600.0, outlets: &outlets };
     let forcing = Forcing { ntime: nt, prcp: &prcp, pet: &pet };
-    let cpu =
-        gradient(&setup, &forcing, &params, &states, |_| (0.0, weights.clone()), &AdjointOptions::default()).unwrap();
+    let cpu = gradient(&setup, &forcing, &params, &states, &[], |_| (0.0, weights.clone()), &AdjointOptions::default())
+        .unwrap();
     let q_gpu: Vec<f32> = q.into_data().try_to_vec::<f32>().unwrap();
     let q_scale = cpu.qsim.iter().fold(0f32, |m, v| m.max(v.abs()));
     for (a, b) in q_gpu.iter().zip(&cpu.qsim) {

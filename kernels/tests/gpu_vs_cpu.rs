@@ -159,7 +159,8 @@ fn check_forward<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
     let forcing = Forcing { ntime: c.nt, prcp: &prcp, pet: &pet };
     let setup = Setup { structure: c.structure, network: &c.network, dt: 3600.0, outlets: &c.outlets };
     let n = c.network.len();
-    let batch = Batch { nset: c.nset, ncell: n, parameters: cast::<T>(&c.parameters), states: cast::<T>(&c.states) };
+    let (parameters, states) = (cast::<T>(&c.parameters), cast::<T>(&c.states));
+    let batch = Batch { nset: c.nset, ncell: n, parameters, states, weights: Vec::new() };
     let mut cpu_batch = batch.clone();
     let cpu = forward(&setup, &forcing, &mut cpu_batch, &RunOptions::default()).unwrap();
     let model = GpuModel::new(&gpu(), setup, forcing, options).unwrap();
@@ -191,7 +192,8 @@ fn check_gradient<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
     let (n, g, s) = (c.network.len(), c.outlets.len(), c.nset);
     let mut rng = Lcg(99);
     let weights: Vec<T> = (0..s * c.nt * g).map(|_| T::from_f64(rng.range(-1.0, 1.0))).collect();
-    let batch = Batch { nset: s, ncell: n, parameters: cast::<T>(&c.parameters), states: cast::<T>(&c.states) };
+    let (parameters, states) = (cast::<T>(&c.parameters), cast::<T>(&c.states));
+    let batch = Batch { nset: s, ncell: n, parameters, states, weights: Vec::new() };
     let model = GpuModel::new(&gpu(), setup, forcing, options).unwrap();
     let got = model.gradient(&batch, |q| {
         assert_eq!(q.len(), weights.len());
@@ -204,7 +206,8 @@ fn check_gradient<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
         let params: Vec<T> = (0..np).flat_map(|k| per_set(&batch.parameters, k, set)).collect();
         let states: Vec<T> = (0..nk).flat_map(|k| per_set(&batch.states, k, set)).collect();
         let w = weights[set * c.nt * g..(set + 1) * c.nt * g].to_vec();
-        let cpu = gradient(&setup, &forcing, &params, &states, |_| (T::ZERO, w), &AdjointOptions::default()).unwrap();
+        let cpu =
+            gradient(&setup, &forcing, &params, &states, &[], |_| (T::ZERO, w), &AdjointOptions::default()).unwrap();
         for (k, info) in c.structure.parameters().iter().enumerate() {
             let err = scaled_error(&per_set(&got.parameters, k, set), &cpu.parameters[k * n..(k + 1) * n]);
             assert!(err <= tol, "{}: ∂J/∂{} of set {set} differs by {err:.2e}", c.structure.name(), info.name);

@@ -13,6 +13,7 @@ pub mod adjoint;
 pub mod gr;
 pub mod lanes;
 pub mod network;
+pub mod nn;
 pub mod real;
 pub mod registry;
 pub mod routing;

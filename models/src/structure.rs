@@ -2,6 +2,7 @@
 
 use crate::gr::gr4;
 use crate::lanes::Lane;
+use crate::nn::{Activations, Mlp, MlpShape};
 use crate::registry::VarInfo;
 use crate::routing::RoutingModule;
 
@@ -9,48 +10,106 @@ use crate::routing::RoutingModule;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HydrologicalModule {
     Gr4,
+    /// gr4 with flux corrections from a network of `hidden_neuron` hidden neurons (spec §1.3).
+    Gr4Mlp(MlpShape),
 }
 
 impl HydrologicalModule {
+    /// Every module name, for messages.
+    pub const NAMES: [&'static str; 2] = ["gr4", "gr4_mlp"];
+
     pub fn name(self) -> &'static str {
         match self {
             HydrologicalModule::Gr4 => "gr4",
+            HydrologicalModule::Gr4Mlp(_) => "gr4_mlp",
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
-        (name == "gr4").then_some(HydrologicalModule::Gr4)
+    /// The module `name`, with `net` as the shape of its network if it has one.
+    pub fn from_name(name: &str, net: MlpShape) -> Option<Self> {
+        match name {
+            "gr4" => Some(HydrologicalModule::Gr4),
+            "gr4_mlp" => Some(HydrologicalModule::Gr4Mlp(net)),
+            _ => None,
+        }
     }
 
     pub fn parameters(self) -> &'static [VarInfo] {
         match self {
-            HydrologicalModule::Gr4 => gr4::PARAMETERS,
+            HydrologicalModule::Gr4 | HydrologicalModule::Gr4Mlp(_) => gr4::PARAMETERS,
         }
     }
 
     pub fn states(self) -> &'static [VarInfo] {
         match self {
-            HydrologicalModule::Gr4 => gr4::STATES,
+            HydrologicalModule::Gr4 | HydrologicalModule::Gr4Mlp(_) => gr4::STATES,
         }
+    }
+
+    /// The shape of the hybrid network, if the module has one.
+    pub fn net(self) -> Option<MlpShape> {
+        match self {
+            HydrologicalModule::Gr4 => None,
+            HydrologicalModule::Gr4Mlp(shape) => Some(shape),
+        }
+    }
+
+    /// Number of network weights `W` (0 without a network).
+    pub fn nweights(self) -> usize {
+        self.net().map_or(0, |s| s.len())
     }
 
     /// Whether the structure has an interception capacity `ci` that smash adjusts at sub-daily steps.
     pub fn adjusts_interception(self) -> bool {
-        matches!(self, HydrologicalModule::Gr4)
+        matches!(self, HydrologicalModule::Gr4 | HydrologicalModule::Gr4Mlp(_))
     }
 }
 
-/// A hydrological step for a lane of cells (see [`gr4::step`]).
+/// A hydrological step for a lane of cells (see [`gr4::step`]); `net` is the module's network (its
+/// weights are empty without one), `act` scratch for its activations.
 pub(crate) trait HydrologyStep {
-    fn step<V: Lane>(p: V, e: V, params: &[V], states: &mut [V], beta: V) -> V;
+    fn step<V: Lane>(
+        p: V,
+        e: V,
+        params: &[V],
+        states: &mut [V],
+        beta: V,
+        net: &Mlp<'_, V::Scalar>,
+        act: &mut Activations<V>,
+    ) -> V;
 }
 
 pub(crate) struct Gr4;
 
 impl HydrologyStep for Gr4 {
     #[inline(always)]
-    fn step<V: Lane>(p: V, e: V, params: &[V], states: &mut [V], beta: V) -> V {
+    fn step<V: Lane>(
+        p: V,
+        e: V,
+        params: &[V],
+        states: &mut [V],
+        beta: V,
+        _: &Mlp<'_, V::Scalar>,
+        _: &mut Activations<V>,
+    ) -> V {
         gr4::step(p, e, params, states, beta)
+    }
+}
+
+pub(crate) struct Gr4Mlp;
+
+impl HydrologyStep for Gr4Mlp {
+    #[inline(always)]
+    fn step<V: Lane>(
+        p: V,
+        e: V,
+        params: &[V],
+        states: &mut [V],
+        beta: V,
+        net: &Mlp<'_, V::Scalar>,
+        act: &mut Activations<V>,
+    ) -> V {
+        gr4::step_with(p, e, params, states, beta, Some((net, act)))
     }
 }
 

@@ -152,7 +152,7 @@ impl Problem {
         }
         let nk = self.states.len() / n.max(1);
         let states = (0..nk).flat_map(|k| (0..sets).flat_map(move |_| self.states[k * n..(k + 1) * n].iter().copied()));
-        Batch { nset: sets, ncell: n, parameters, states: states.collect() }
+        Batch { nset: sets, ncell: n, parameters, states: states.collect(), weights: Vec::new() }
     }
 }
 
@@ -276,6 +276,7 @@ pub fn time_engine(
                                 &forcing,
                                 &pick(&batch.parameters),
                                 &pick(&batch.states),
+                                &[],
                                 |q| (0.0, unit_cotangent(q)),
                                 &AdjointOptions::default(),
                             )?;

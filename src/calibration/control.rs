@@ -7,6 +7,7 @@
 //! row inner); `multi-linear` an intercept then one coefficient per descriptor; `multi-power` an
 //! intercept then a coefficient and an exponent per descriptor.
 
+mod network;
 mod regional;
 mod transform;
 
@@ -15,7 +16,9 @@ pub use transform::ControlTfm;
 use crate::calibration::descriptors::Descriptors;
 use crate::model::Fields;
 use crate::optim::Bounds;
+use hydrograd_models::nn::MlpShape;
 use hydrograd_models::registry::VarInfo;
+use network::NetTensor;
 use regional::Coefficients;
 use std::sync::Arc;
 use transform::Transform;
@@ -98,6 +101,8 @@ pub struct Domain<'a> {
     pub routing_order: &'a [usize],
     pub ncol: usize,
     pub descriptors: Option<Arc<Descriptors>>,
+    /// The network of a hybrid structure, whose weights can be controls.
+    pub net: Option<MlpShape>,
 }
 
 impl<'a> Domain<'a> {
@@ -109,7 +114,8 @@ impl<'a> Domain<'a> {
             let (names, maps) = (&config.descriptor_name, &inputs.descriptors);
             Arc::new(Descriptors::new(names, maps, &mesh.routing_order, config.descriptor_tfm))
         });
-        Domain { routing_order: &mesh.routing_order, ncol: mesh.grid.ncol, descriptors }
+        let net = config.structure.hydrology.net();
+        Domain { routing_order: &mesh.routing_order, ncol: mesh.grid.ncol, descriptors, net }
     }
 }
 
@@ -154,6 +160,10 @@ pub struct ControlSpace {
     /// `(row, col)` of each routing-order cell.
     rowcol: Vec<(usize, usize)>,
     descriptors: Option<Arc<Descriptors>>,
+    /// Optimized network tensors, whose controls follow the variables'.
+    tensors: Vec<NetTensor>,
+    /// Controls of the variables (the first ones).
+    variables_len: usize,
     len: usize,
 }
 
@@ -180,9 +190,14 @@ impl ControlSpace {
                 .chain(state_infos.iter().enumerate().map(|(k, v)| (*v, Slot::State(k))))
                 .filter(|(v, _)| v.optimizable)
         };
-        let choices = || all().map(|(v, _)| v.name).collect::<Vec<_>>().join(", ");
+        let all_tensors = domain.net.map(network::tensors).unwrap_or_default();
+        let choices = || {
+            let tensors = all_tensors.iter().map(|t| t.name.as_str());
+            all().map(|(v, _)| v.name).chain(tensors).collect::<Vec<_>>().join(", ")
+        };
+        let is_tensor = |name: &str| all_tensors.iter().any(|t| t.name == name);
         for (i, name) in names.iter().enumerate() {
-            if !all().any(|(v, _)| v.name == name) {
+            if !all().any(|(v, _)| v.name == name) && !is_tensor(name) {
                 return Err(ControlError::UnknownName { name: name.clone(), choices: choices() });
             }
             if names[..i].contains(name) {
@@ -254,7 +269,11 @@ impl ControlSpace {
         let rowcol: Vec<(usize, usize)> = domain.routing_order.iter().map(|&c| (c / ncol, c % ncol)).collect();
         let mut cells: Vec<usize> = (0..rowcol.len()).collect();
         cells.sort_by_key(|&i| (rowcol[i].1, rowcol[i].0));
-        Ok(ControlSpace { mapping, tfm, variables, cells, rowcol, descriptors, len: offset })
+        // smash's default: every parameter and every network tensor
+        let tensors: Vec<NetTensor> =
+            all_tensors.into_iter().filter(|t| names.is_empty() || names.contains(&t.name)).collect();
+        let len = offset + tensors.iter().map(NetTensor::len).sum::<usize>();
+        Ok(ControlSpace { mapping, tfm, variables, cells, rowcol, descriptors, tensors, variables_len: offset, len })
     }
 
     /// Number of controls.
@@ -268,7 +287,7 @@ impl ControlSpace {
 
     /// The controls of variable `j`, `x[range]`.
     fn range(&self, j: usize) -> std::ops::Range<usize> {
-        let end = self.variables.get(j + 1).map_or(self.len, |v| v.offset);
+        let end = self.variables.get(j + 1).map_or(self.variables_len, |v| v.offset);
         self.variables[j].offset..end
     }
 
@@ -279,17 +298,19 @@ impl ControlSpace {
         match self.mapping {
             Mapping::Uniform | Mapping::Distributed => v.transform,
             Mapping::MultiLinear => Transform::Identity,
-            Mapping::MultiPower if i > 0 && i % 2 == 0 => Transform::of(self.tfm, EXPONENT_BOUNDS),
+            Mapping::MultiPower if i > 0 && i.is_multiple_of(2) => Transform::of(self.tfm, EXPONENT_BOUNDS),
             Mapping::MultiPower => Transform::Identity,
         }
     }
 
     /// Every control's transform, `[n]`.
     fn transforms(&self) -> impl Iterator<Item = Transform> + '_ {
-        self.variables
+        let variables = self
+            .variables
             .iter()
             .enumerate()
-            .flat_map(move |(j, v)| self.range(j).map(move |i| self.transform_of(v, i - v.offset)))
+            .flat_map(move |(j, v)| self.range(j).map(move |i| self.transform_of(v, i - v.offset)));
+        variables.chain(std::iter::repeat_n(Transform::Identity, self.len - self.variables_len))
     }
 
     /// smash's control names: `cp-0` (uniform), `cp-12-5` (distributed, 1-based row and column),
@@ -317,6 +338,9 @@ impl ControlSpace {
                 }
             }
         }
+        for t in &self.tensors {
+            out.extend((0..t.len()).map(|k| t.control_name(k)));
+        }
         out
     }
 
@@ -336,6 +360,8 @@ impl ControlSpace {
                 upper.push(if unbounded { u } else { t.forward(u) });
             }
         }
+        lower.resize(self.len, f64::NEG_INFINITY);
+        upper.resize(self.len, f64::INFINITY);
         Bounds { lower, upper }
     }
 
@@ -360,16 +386,19 @@ impl ControlSpace {
                 Mapping::Distributed => x.extend(self.cells.iter().map(|&i| v.transform.forward(clip(values[i])))),
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     x.push(regional::inverse_scaled_sigmoid(mean(), v.bounds));
-                    for _ in &v.descriptors {
-                        x.push(0.0);
-                        if self.mapping == Mapping::MultiPower {
-                            x.push(Transform::of(self.tfm, EXPONENT_BOUNDS).forward(1.0));
-                        }
-                    }
+                    let exponent = Transform::of(self.tfm, EXPONENT_BOUNDS).forward(1.0);
+                    let term: &[f64] = if self.mapping == Mapping::MultiPower { &[0.0, exponent] } else { &[0.0] };
+                    x.extend(v.descriptors.iter().flat_map(|_| term.iter().copied()));
                 }
             }
         }
+        x.extend(self.network_values(&parameters.weights));
         x
+    }
+
+    /// The values of the optimized network tensors in `weights` (`[W]`), in control order.
+    fn network_values<'a>(&'a self, weights: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
+        self.tensors.iter().flat_map(move |t| (0..t.len()).map(move |k| weights[t.flat_index(k)]))
     }
 
     /// The regional coefficients of variable `j` at `x`, in physical space.
@@ -403,6 +432,12 @@ impl ControlSpace {
                 }
             }
         }
+        let mut xs = x[self.variables_len..].iter();
+        for t in &self.tensors {
+            for k in 0..t.len() {
+                parameters.weights[t.flat_index(k)] = *xs.next().expect("one control per tensor entry");
+            }
+        }
     }
 
     /// The physical values of control vector `x`, `[n]` (what `prior` regularization compares).
@@ -433,6 +468,7 @@ impl ControlSpace {
                 }
             }
         }
+        physical.extend(self.network_values(&grad_parameters.weights));
         self.physical_to_control(x, &physical)
     }
 }

@@ -156,7 +156,7 @@ impl<'a> Problem<'a> {
 }
 
 fn zeroed(f: &Fields) -> Fields {
-    Fields { values: vec![0.0; f.values.len()], ..f.clone() }
+    Fields { values: vec![0.0; f.values.len()], weights: vec![0.0; f.weights.len()], ..f.clone() }
 }
 
 impl Objective for Problem<'_> {

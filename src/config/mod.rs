@@ -15,6 +15,7 @@ pub use crate::calibration::descriptors::DescriptorTfm;
 use crate::io::forcing::{AtmosSpec, MissingFile};
 use crate::time::{TimeAxis, parse_datetime};
 pub use hydrograd_kernels::DeviceKind;
+use hydrograd_models::nn::{MAX_HIDDEN, MlpShape};
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::structure::{HydrologicalModule, Structure};
 use raw::{RawConfig, RawMesh, RawSetup};
@@ -54,6 +55,8 @@ pub struct Overrides {
     pub uniform: Vec<(String, f64)>,
     /// A safetensors file with one `[nrow, ncol]` tensor per variable it sets (as `hydrograd run` writes).
     pub file: Option<PathBuf>,
+    /// `[parameters] weights`: a `weights.safetensors` of the structure's network (as `train` writes).
+    pub weights: Option<PathBuf>,
 }
 
 /// A validated configuration.
@@ -156,9 +159,31 @@ impl Config {
 type Invalid<'a> = dyn Fn(&'static str, &str, String) -> ConfigError + 'a;
 
 fn structure(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<Structure, ConfigError> {
-    let hydrology = HydrologicalModule::from_name(&setup.hydrological_module).ok_or_else(|| {
-        invalid("setup", "hydrological_module", format!("'{}' is not one of: gr4", setup.hydrological_module))
+    let net = match &setup.hidden_neuron {
+        None => MlpShape::DEFAULT,
+        Some(value) => {
+            let sizes = match value {
+                toml::Value::Integer(n) => Some(vec![*n]),
+                toml::Value::Array(a) => a.iter().map(|v| v.as_integer()).collect(),
+                _ => None,
+            };
+            let sizes: Option<Vec<usize>> =
+                sizes.and_then(|s| s.into_iter().map(|n| usize::try_from(n).ok()).collect());
+            sizes.as_deref().and_then(MlpShape::new).ok_or_else(|| {
+                let message =
+                    format!("{value}: expected one or two layer sizes from 1 to {MAX_HIDDEN}, e.g. 16 or [16, 8]");
+                invalid("setup", "hidden_neuron", message)
+            })?
+        }
+    };
+    let hydrology = HydrologicalModule::from_name(&setup.hydrological_module, net).ok_or_else(|| {
+        let names = HydrologicalModule::NAMES.join(", ");
+        invalid("setup", "hydrological_module", format!("'{}' is not one of: {names}", setup.hydrological_module))
     })?;
+    if setup.hidden_neuron.is_some() && hydrology.net().is_none() {
+        let message = format!("{} has no neural network (gr4_mlp has)", hydrology.name());
+        return Err(invalid("setup", "hidden_neuron", message));
+    }
     let routing = RoutingModule::from_name(&setup.routing_module).ok_or_else(|| {
         invalid("setup", "routing_module", format!("'{}' is not one of: zero, lag0, lr, kw", setup.routing_module))
     })?;
@@ -278,9 +303,14 @@ fn overrides(
 ) -> Result<Overrides, ConfigError> {
     let mut out = Overrides::default();
     for (key, value) in table {
-        if key == "file" {
+        if key == "file" || (key == "weights" && section == "parameters") {
             let path = value.as_str().ok_or_else(|| invalid(section, key, "expected a file path (string)".into()))?;
-            out.file = Some(resolve(Path::new(path)));
+            let path = Some(resolve(Path::new(path)));
+            if key == "file" {
+                out.file = path
+            } else {
+                out.weights = path
+            }
             continue;
         }
         let info = vars.iter().find(|v| v.name == key).ok_or_else(|| {

@@ -75,6 +75,8 @@ pub(super) struct RawSetup {
     pub hydrological_module: String,
     #[serde(default = "default_routing_module")]
     pub routing_module: String,
+    /// One or two hidden layer sizes of a hybrid structure's network (smash's default 16).
+    pub hidden_neuron: Option<toml::Value>,
     #[serde(default = "default_dt")]
     pub dt: f64,
     pub start_time: String,

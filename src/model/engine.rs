@@ -35,20 +35,22 @@ pub fn forward<T: EngineFloat>(
     }
 }
 
-/// The gradient of one parameter set on `device` (see `adjoint::gradient`).
+/// The gradient of one parameter set on `device` (see `adjoint::gradient`, whose arguments it forwards).
+#[allow(clippy::too_many_arguments)]
 pub fn gradient<T: EngineFloat>(
     device: DeviceKind,
     setup: &Setup<'_>,
     forcing: &Forcing<'_, T>,
     parameters: &[T],
     states: &[T],
+    weights: &[T],
     cost: impl FnOnce(&[T]) -> (T, Vec<T>),
     options: &AdjointOptions,
 ) -> Result<Gradient<T>, Error> {
     match device {
-        DeviceKind::Cpu => Ok(adjoint::gradient(setup, forcing, parameters, states, cost, options)?),
+        DeviceKind::Cpu => Ok(adjoint::gradient(setup, forcing, parameters, states, weights, cost, options)?),
         #[cfg(any(feature = "wgpu", feature = "cuda"))]
-        _ => gpu::gradient(device, setup, forcing, parameters, states, cost),
+        _ => gpu::gradient(device, setup, forcing, parameters, states, weights, cost),
         #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
         _ => Err(not_compiled(device)),
     }
@@ -91,10 +93,12 @@ mod gpu {
         forcing: &Forcing<'_, T>,
         parameters: &[T],
         states: &[T],
+        weights: &[T],
         cost: impl FnOnce(&[T]) -> (T, Vec<T>),
     ) -> Result<Gradient<T>, Error> {
         let n = setup.network.len();
-        let batch = Batch { nset: 1, ncell: n, parameters: parameters.to_vec(), states: states.to_vec() };
+        let (parameters, states, weights) = (parameters.to_vec(), states.to_vec(), weights.to_vec());
+        let batch = Batch { nset: 1, ncell: n, parameters, states, weights };
         let mut value = T::ZERO;
         let g = model(device, setup, forcing)?.gradient(&batch, |q| {
             let (j, lambda) = cost(q);
@@ -113,6 +117,7 @@ mod gpu {
             qsim: g.qsim,
             parameters: g.parameters,
             states: g.states,
+            weights: Vec::new(),
             final_states: g.final_states,
             memory,
         })

@@ -38,7 +38,7 @@ pub struct FieldGradient {
     pub cost: f64,
     /// Discharge at the requested cells \[m³/s\], `[T, G]`.
     pub qsim: Vec<f32>,
-    /// ∂J/∂θ on every active cell, with the names and layout of the parameter fields.
+    /// ∂J/∂θ on every active cell (and ∂J/∂weights), with the names and layout of the parameter fields.
     pub parameters: Fields,
     /// ∂J/∂(initial state), with the names and layout of the state fields.
     pub states: Fields,
@@ -116,15 +116,17 @@ fn gradient_as<T: CostFloat>(
         &forcing,
         &in_precision(&parameters.values),
         &in_precision(&states.values),
+        &in_precision(&parameters.weights),
         |q| T::cost(cost, q, true),
         options,
     )?;
     let to_f64 = |v: &[T]| v.iter().map(|&x| Real::to_f64(x)).collect::<Vec<f64>>();
     let with_values = |fields: &Fields, values: &[T]| Fields { values: to_f64(values), ..fields.clone() };
+    let grad_parameters = Fields { weights: to_f64(&g.weights), ..with_values(parameters, &g.parameters) };
     Ok(FieldGradient {
         cost: Real::to_f64(g.cost),
         qsim: g.qsim.iter().map(|&v| Real::to_f64(v) as f32).collect(),
-        parameters: with_values(parameters, &g.parameters),
+        parameters: grad_parameters,
         states: with_values(states, &g.states),
         final_states: with_values(states, &g.final_states),
         memory: g.memory,
@@ -164,6 +166,7 @@ fn forward_cost_as<T: CostFloat>(
         ncell: parameters.ncell,
         parameters: in_precision(&parameters.values),
         states: in_precision(&states.values),
+        weights: in_precision(&parameters.weights),
     };
     let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
     let (j, _) = T::cost(cost, &q, false);

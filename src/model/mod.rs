@@ -7,6 +7,7 @@ mod gradient;
 mod interception;
 mod network;
 mod parameters;
+pub mod weights;
 
 pub use domain::load_domain;
 pub use engine::EngineFloat;
@@ -95,6 +96,12 @@ pub fn initial_fields(config: &Config, inputs: &Inputs) -> Result<(Fields, Field
         field.iter_mut().zip(&ci).for_each(|(v, &c)| *v = c as f64);
     }
     parameters.apply(&config.parameters, &structure.parameters(), &inputs.mesh)?;
+    // hybrid networks start at zero (smash's `_build_parameters`: the hybrid equals its parent) unless
+    // `[parameters] weights` names a trained network
+    parameters.weights = match &config.parameters.weights {
+        Some(path) => weights::read(path, structure.hydrology)?,
+        None => vec![0.0; structure.hydrology.nweights()],
+    };
     let mut states = Fields::defaults(&structure.states(), n, dt);
     states.apply(&config.initial_states, &structure.states(), &inputs.mesh)?;
     Ok((parameters, states))
@@ -170,6 +177,7 @@ fn run_as<T: Precise>(
         ncell: n,
         parameters: interleave(&param_values, sets.first().map_or(0, |f| f.names.len())),
         states: interleave(&vec![states.values.as_slice(); s], nk),
+        weights: sets.iter().flat_map(|f| f.weights.iter().map(|&w| T::from_f64(w))).collect(),
     };
     let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
     Ok((

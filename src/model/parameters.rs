@@ -35,12 +35,16 @@ fn source_hint(from: &Option<PathBuf>) -> String {
     from.as_ref().map(|p| format!(" (from {})", p.display())).unwrap_or_default()
 }
 
-/// Values of variables on the active cells, in routing order: `[V, N]`, in the order of `vars`.
+/// Values of variables on the active cells, in routing order: `[V, N]`, in the order of `vars`; for the
+/// parameters of a hybrid structure, also its network weights.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fields {
     pub names: Vec<&'static str>,
     pub ncell: usize,
     pub values: Vec<f64>,
+    /// Network weights `[W]` in the flat layout of `hydrograd_models::nn` (parameters of gr4_mlp; empty
+    /// otherwise).
+    pub weights: Vec<f64>,
 }
 
 impl Fields {
@@ -48,7 +52,7 @@ impl Fields {
     pub fn defaults(vars: &[VarInfo], ncell: usize, dt: f64) -> Fields {
         let mut values = vec![0.0; vars.len() * ncell];
         values.par_chunks_mut(ncell.max(1)).zip(vars).for_each(|(field, v)| field.fill(v.default.at(dt)));
-        Fields { names: vars.iter().map(|v| v.name).collect(), ncell, values }
+        Fields { names: vars.iter().map(|v| v.name).collect(), ncell, values, weights: Vec::new() }
     }
 
     /// The values of `name`, `[N]`.

@@ -16,6 +16,22 @@ pub use series::write_series;
 pub use trace::write_trace;
 pub use train::{Discharge, write_train};
 
+/// Writes the network `weights` (`[W]`) of `config`'s hybrid structure to `path` (see
+/// [`crate::model::weights`]), with the configuration's hash in the metadata.
+pub fn write_weights(
+    path: &Path,
+    config: &crate::config::Config,
+    shape: hydrograd_models::nn::MlpShape,
+    weights: &[f64],
+) -> Result<(), OutputError> {
+    use crate::model::weights;
+    let mut metadata = weights::metadata(config.structure.hydrology, shape);
+    metadata.push(("config_hash".into(), config.hash.clone()));
+    let bytes = weights::encode(shape, weights, metadata)
+        .map_err(|message| OutputError::Encode { path: path.to_path_buf(), message })?;
+    std::fs::write(path, bytes).map_err(|source| OutputError::Write { path: path.to_path_buf(), source })
+}
+
 use std::path::{Path, PathBuf};
 
 /// An output file or folder that could not be written.

@@ -15,8 +15,8 @@ pub struct Discharge<'a> {
     pub after: &'a [f32],
 }
 
-/// Writes `parameters.safetensors`, `initial_states.safetensors`, `qsim.parquet`, `trace.parquet` and
-/// `report.html` into `dir`.
+/// Writes `parameters.safetensors`, `initial_states.safetensors`, `weights.safetensors` (hybrid
+/// structures), `qsim.parquet`, `trace.parquet` and `report.html` into `dir`.
 pub fn write_train(
     dir: &Path,
     config: &Config,
@@ -38,6 +38,9 @@ pub fn write_train(
     let parameter_maps = trained.parameters.to_maps(&inputs.mesh);
     write_maps(&staging.file("parameters.safetensors"), &parameter_maps, &metadata)?;
     write_maps(&staging.file("initial_states.safetensors"), &trained.states.to_maps(&inputs.mesh), &metadata)?;
+    if let Some(shape) = config.structure.hydrology.net() {
+        super::write_weights(&staging.file("weights.safetensors"), config, shape, &trained.parameters.weights)?;
+    }
     let names: Vec<Vec<String>> = trained.stages.iter().map(|s| s.names.clone()).collect();
     write_trace(&staging.file("trace.parquet"), &trained.trace, &names)?;
     let html = render(&report(config, inputs, trained, q, &codes, parameter_maps));

@@ -58,7 +58,12 @@ CASES = {
     "cance_cost": ("Cance", "lr", "cost"),
     "cance_optimize": ("Cance", "lr", "optimize"),
     "cance_regional": ("Cance", "lr", "regional"),
+    "lez_mlp": ("Lez", "lr", "hybrid"),
+    "lez_mlp2": ("Lez", "lr", "hybrid"),
 }
+
+# hybrid cases: hydrological_module and hidden_neuron
+HYBRID = {"lez_mlp": ("gr4_mlp", 16), "lez_mlp2": ("gr4_mlp", [12, 6])}
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
 GAP_LEN = 24
@@ -103,6 +108,8 @@ def expected_files(case: str) -> list[str]:
         files += ["optimize.safetensors"]
     if CASES[case][2] == "regional":
         files += ["regional.safetensors"]
+    if CASES[case][2] == "hybrid":
+        files = ["config.toml", "mesh.safetensors", "hybrid.safetensors"]
     return files
 
 
@@ -223,6 +230,9 @@ def write_config(path: str, setup: dict, mesh_src: dict, missing: str = "error")
     ]
     if setup.get("read_qobs", False):
         lines.append(f"qobs_directory = {tstr(setup['qobs_directory'])}")
+    if "hidden_neuron" in setup:
+        hn = setup["hidden_neuron"]
+        lines.append(f"hidden_neuron = {json.dumps(hn)}")
     if setup.get("read_descriptor", False):
         lines.append(f"descriptor_directory = {tstr(setup['descriptor_directory'])}")
         names = ", ".join(tstr(str(n)) for n in setup["descriptor_name"])
@@ -523,6 +533,36 @@ def dump_regional(cdir: str, setup: dict, mesh: dict) -> None:
     save_file(out, os.path.join(cdir, "regional.safetensors"), metadata=meta)
 
 
+def dump_hybrid(cdir: str, setup: dict, mesh: dict) -> str:
+    """A hybrid structure with non-zero network weights (normal, sd 0.3, seed 5; biases sd 0.1): discharge,
+    final states and cost of the forward run; smash's gradient of the default cost for distributed
+    parameters (keep transform) and every network weight."""
+    common = {"verbose": False, "ncpu": 1}
+    model = smash.Model(setup, mesh)
+    rng = np.random.default_rng(5)
+    weights = [rng.normal(0.0, 0.3, w.shape).astype(np.float32) for w in model.get_nn_parameters_weight()]
+    biases = [rng.normal(0.0, 0.1, b.shape).astype(np.float32) for b in model.get_nn_parameters_bias()]
+    model.set_nn_parameters_weight(value=weights)
+    model.set_nn_parameters_bias(value=biases)
+    ret = model.forward_run(common_options=common, return_options={"cost": True})
+    out = {"qsim": f32(model.response.q), "cost": np.array([ret.cost], dtype=np.float64)}
+    for k, (w, b) in enumerate(zip(weights, biases)):
+        out[f"weight_{k + 1}"], out[f"bias_{k + 1}"] = w, b
+    for p in ["ci", "cp", "ct", "kexc", "llr"]:
+        out[p] = f32(model.get_rr_parameters(p))
+    for st in ["hi", "hp", "ht", "hlr"]:
+        out[f"final_{st}"] = f32(model.get_rr_final_states(st))
+    options = {"parameters": ["cp", "ct", "kexc", "llr"] + [f"{t}_{k + 1}" for k in range(len(weights))
+                                                          for t in ("weight", "bias")], "control_tfm": "keep"}
+    info = smash.optimize_control_info(model, mapping="distributed", optimizer="lbfgsb", optimize_options=options)
+    names = [str(n) for n in info["name"]]
+    g = model.backward_run(mapping="distributed", optimizer="lbfgsb", optimize_options=options,
+                           return_options={"grad": True, "cost": True}, common_options=common)
+    out["grad"] = np.asarray(g.grad, dtype=np.float64)
+    save_file(out, os.path.join(cdir, "hybrid.safetensors"), metadata={"grad_names": ",".join(names)})
+    return f"J = {ret.cost:.7f}; {len(names)} controls"
+
+
 def build_case(case: str, out_dir: str, cache: dict) -> str:
     ds, routing, kind = CASES[case]
     cdir = os.path.join(out_dir, case)
@@ -556,6 +596,12 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
 
     if kind == "cost":
         return build_cost_case(cdir, setup, mesh, mesh_src, cache) + "; " + info
+
+    if kind == "hybrid":
+        module, hidden = HYBRID[case]
+        setup.update(hydrological_module=module, hidden_neuron=hidden)
+        write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
+        return info + "; " + dump_hybrid(cdir, setup, mesh)
 
     missing = "error"
     if kind == "gaps":

@@ -140,6 +140,9 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         if core::mem::size_of::<T>() == 8 && !gpu.supports_f64() {
             return Err(DeviceError::Precision { device: gpu.kind, precision: "f64" });
         }
+        if setup.structure.hydrology != HydrologicalModule::Gr4 {
+            return Err(DeviceError::Unsupported { device: gpu.kind, module: setup.structure.hydrology.name() });
+        }
         let client = &gpu.client;
         let net = setup.network;
         let n = net.len();
@@ -316,10 +319,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
     }
 
     fn check(&self, batch: &Batch<T>) -> Result<(), SimulationError> {
-        check_sizes(&self.setup, &self.forcing, batch)?;
-        match self.setup.structure.hydrology {
-            HydrologicalModule::Gr4 => Ok(()),
-        }
+        check_sizes(&self.setup, &self.forcing, batch)
     }
 
     /// The chunks `(t0, tc)` of the run: at most `tc_max` steps, never across a forcing block.

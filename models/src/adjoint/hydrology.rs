@@ -2,10 +2,12 @@
 //! states at the start of every step, which the segment's forward run kept (its tape), the steps are
 //! reversed with [`super::gr4::step_adjoint`].
 
-use super::gr4::step_adjoint;
+use super::gr4::step_adjoint_with;
 use crate::Real;
 use crate::lanes::{Lane, Pack};
+use crate::nn::{Activations, Mlp};
 use crate::simulation::{Kernel, load};
+use crate::structure::HydrologicalModule;
 
 /// One pack of cells over one segment (an implementation detail of [`AdjointKernel`]).
 #[doc(hidden)]
@@ -23,26 +25,31 @@ pub struct PackSegment<'a, T> {
     pub beta: T,
     /// Factor from mm/dt over the cell to m³/s.
     pub to_m3s: T,
+    pub module: HydrologicalModule,
+    /// The module's network weights `[W]` (empty without a network).
+    pub weights: &'a [T],
 }
 
 /// Scalar types with a compiled, vectorised hydrology adjoint.
 pub trait AdjointKernel: Kernel {
-    /// Reverse of gr4 over the segment for one pack of [`Kernel::LANES`] cells.
+    /// Reverse of gr4 or gr4_mlp over the segment for one pack of [`Kernel::LANES`] cells.
     ///
     /// * `par`: `[4, LANES]`; `tape`: the states at the start of every step, `[K, 3, LANES]`;
     /// * `lambda_qt`: ∂J/∂qt \[per m³/s\] of the pack's real cells, `[width, K]` cell-major;
     /// * `lambda_st`: ∂J/∂states `[3, LANES]` at the segment end on entry, at its start on return;
     /// * `lambda_par`: `[4, LANES]`, contributions added;
+    /// * `lambda_w`: ∂J/∂(network weights) `[W]`, the pack's contributions added;
     /// * `scratch`: `K·LANES` values (`lambda_qt` time-major).
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
-    fn gr4_segment_adjoint(
+    fn hydrology_segment_adjoint(
         job: &PackSegment<'_, Self>,
         par: &[Self],
         tape: &[Self],
         lambda_qt: &[Self],
         lambda_st: &mut [Self],
         lambda_par: &mut [Self],
+        lambda_w: &mut [Self],
         scratch: &mut [Self],
     );
 }
@@ -74,6 +81,7 @@ fn segment_adjoint<V: Lane>(
     lambda_qt: &[V::Scalar],
     lambda_st: &mut [V::Scalar],
     lambda_par: &mut [V::Scalar],
+    lambda_w: &mut [V::Scalar],
     scratch: &mut [V::Scalar],
 ) {
     // no closures here: they would not inherit the caller's target features, nor inline
@@ -91,17 +99,41 @@ fn segment_adjoint<V: Lane>(
             lq[t * l + i] = v;
         }
     }
-    for t in (0..job.tc).rev() {
-        let (p, e) = forcing(job, t);
-        let start: [V; 3] = lanes(&tape[t * 3 * l..]);
-        let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
-        step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par);
+    match job.module.net() {
+        None => {
+            for t in (0..job.tc).rev() {
+                let (p, e) = forcing(job, t);
+                let start: [V; 3] = lanes(&tape[t * 3 * l..]);
+                let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
+                step_adjoint_with(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, None);
+            }
+        }
+        Some(shape) => {
+            let (mlp, mut act) = (Mlp { shape, weights: job.weights }, Activations::default());
+            let mut grad = vec![V::splat(V::Scalar::ZERO); shape.len()];
+            for t in (0..job.tc).rev() {
+                let (p, e) = forcing(job, t);
+                let start: [V; 3] = lanes(&tape[t * 3 * l..]);
+                let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
+                let net = Some((&mlp, &mut act, grad.as_mut_slice()));
+                step_adjoint_with(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, net);
+            }
+            add_lanes(&grad, job.width, lambda_w);
+        }
     }
     for (k, v) in lam_st.iter().enumerate() {
         v.write_to(&mut lambda_st[k * l..]);
     }
     for (k, v) in lam_par.iter().enumerate() {
         v.write_to(&mut lambda_par[k * l..]);
+    }
+}
+
+/// `out[k] += Σ` of the first `width` lanes of `grad[k]`.
+#[inline(always)]
+fn add_lanes<V: Lane>(grad: &[V], width: usize, out: &mut [V::Scalar]) {
+    for (o, g) in out.iter_mut().zip(grad) {
+        *o = (0..width).fold(*o, |acc, i| acc + g.lane(i));
     }
 }
 
@@ -117,28 +149,30 @@ macro_rules! dispatch {
             lambda_qt: &[$t],
             lambda_st: &mut [$t],
             lambda_par: &mut [$t],
+            lambda_w: &mut [$t],
             scratch: &mut [$t],
         ) {
-            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, scratch)
+            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch)
         }
 
         impl AdjointKernel for $t {
             #[allow(clippy::too_many_arguments)]
-            fn gr4_segment_adjoint(
+            fn hydrology_segment_adjoint(
                 job: &PackSegment<'_, $t>,
                 par: &[$t],
                 tape: &[$t],
                 lambda_qt: &[$t],
                 lambda_st: &mut [$t],
                 lambda_par: &mut [$t],
+                lambda_w: &mut [$t],
                 scratch: &mut [$t],
             ) {
                 #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
-                    return unsafe { $avx2(job, par, tape, lambda_qt, lambda_st, lambda_par, scratch) };
+                    return unsafe { $avx2(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch) };
                 }
-                segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, scratch)
+                segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch)
             }
         }
     };

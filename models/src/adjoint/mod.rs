@@ -21,7 +21,6 @@ use crate::routing::kw::KwMemory;
 use crate::simulation::{
     Batch, Forcing, Setup, SimulationError, check_sizes, hydrology_chunk, pack, route_sets, routing_memory, unpack,
 };
-use crate::structure::HydrologicalModule;
 use hydrology::PackSegment;
 use rayon::prelude::*;
 
@@ -62,6 +61,8 @@ pub struct Gradient<T> {
     pub parameters: Vec<T>,
     /// ∂J/∂(initial state) per cell, `[K, N]` in the order of [`crate::structure::Structure::states`].
     pub states: Vec<T>,
+    /// ∂J/∂(network weights) of the hybrid structures, `[W]` (empty for the others).
+    pub weights: Vec<T>,
     /// Final states `[K, N]`.
     pub final_states: Vec<T>,
     pub memory: MemoryUse,
@@ -87,7 +88,8 @@ struct SegmentValues<T> {
 /// Runs the model forward, asks `cost` for `(J, ∂J/∂Q)` on the outlet discharge `[T, G]`, and returns J
 /// with its gradient with respect to every parameter and initial state of every cell.
 ///
-/// `parameters`: `[P, N]`; `states`: initial `[K, N]` (one parameter set, the layout of [`Batch`] with `S = 1`).
+/// `parameters`: `[P, N]`; `states`: initial `[K, N]`; `weights`: `[W]` (one parameter set, the layout
+/// of [`Batch`] with `S = 1`).
 ///
 /// # Errors
 /// When array sizes disagree with the setup or the network is not topologically ordered.
@@ -96,26 +98,33 @@ pub fn gradient<T: AdjointKernel>(
     forcing: &Forcing<'_, T>,
     parameters: &[T],
     states: &[T],
+    weights: &[T],
     cost: impl FnOnce(&[T]) -> (T, Vec<T>),
     options: &AdjointOptions,
 ) -> Result<Gradient<T>, SimulationError> {
-    let batch = Batch { nset: 1, ncell: setup.network.len(), parameters: parameters.to_vec(), states: states.to_vec() };
+    let (parameters, states, weights) = (parameters.to_vec(), states.to_vec(), weights.to_vec());
+    let batch = Batch { nset: 1, ncell: setup.network.len(), parameters, states, weights };
     check_sizes(setup, forcing, &batch)?;
-    match setup.structure.hydrology {
-        HydrologicalModule::Gr4 => {}
-    }
     let sweep = Sweep::new(setup, forcing, &batch, options);
     let (qsim, checkpoints, kept, final_states) = sweep.forward();
     let (cost_value, lambda_out) = cost(&qsim);
     assert_eq!(lambda_out.len(), qsim.len(), "the cost's gradient must have the shape of the discharge [T, G]");
-    let (grad_params, grad_states) = sweep.reverse(&checkpoints, kept, &lambda_out);
+    let (grad_params, grad_states, grad_weights) = sweep.reverse(&checkpoints, kept, &lambda_out);
     let memory = MemoryUse {
         segment_len: sweep.seg,
         segments: checkpoints.len(),
         checkpoint_values: checkpoints.iter().map(|c| c.hydrology.len() + c.hlr.len() + 2 * c.kw.len()).sum(),
         segment_values: sweep.segment_values(),
     };
-    Ok(Gradient { cost: cost_value, qsim, parameters: grad_params, states: grad_states, final_states, memory })
+    Ok(Gradient {
+        cost: cost_value,
+        qsim,
+        parameters: grad_params,
+        states: grad_states,
+        weights: grad_weights,
+        final_states,
+        memory,
+    })
 }
 
 /// Hydrology states per cell.
@@ -172,7 +181,8 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         let mut tape = if taped { vec![T::ZERO; self.npad * tc * self.hk] } else { Vec::new() };
         let (params, hydrology) = (&self.packed_params, &mut state.hydrology);
         let tape_slice = taped.then_some(tape.as_mut_slice());
-        hydrology_chunk(self.setup, self.forcing, t0, tc, params, hydrology, &mut q, tape_slice);
+        let weights = &self.batch.weights;
+        hydrology_chunk(self.setup, self.forcing, t0, tc, params, hydrology, weights, &mut q, tape_slice);
         let qt = if self.setup.structure.routing == RoutingModule::Kw { q.clone() } else { Vec::new() };
         route_sets(self.setup, 1, self.routing_params(), &mut state.hlr, &mut state.kw, &mut q, tc);
         SegmentValues { q, qt, tape }
@@ -216,13 +226,14 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         (qsim, checkpoints, kept, final_states)
     }
 
-    /// The reverse sweep: `(∂J/∂θ [P, N], ∂J/∂states₀ [K, N])` from `lambda_out` = ∂J/∂Q at the outlets.
+    /// The reverse sweep: `(∂J/∂θ [P, N], ∂J/∂states₀ [K, N], ∂J/∂weights [W])` from `lambda_out` =
+    /// ∂J/∂Q at the outlets.
     fn reverse(
         &self,
         checkpoints: &[Checkpoint<T>],
         mut kept: Option<SegmentValues<T>>,
         lambda_out: &[T],
-    ) -> (Vec<T>, Vec<T>) {
+    ) -> (Vec<T>, Vec<T>, Vec<T>) {
         let (n, hk, nt) = (self.n, self.hk, self.nt);
         let nparams = self.batch.parameters.len() / n.max(1);
         let (lanes, nb) = (T::LANES, n.div_ceil(T::LANES));
@@ -232,6 +243,9 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         let mut lam_routing_params = vec![T::ZERO; (nparams - self.hp) * n];
         let mut lam_hlr = vec![T::ZERO; n];
         let mut lam_kw = vec![KwMemory::default(); n];
+        // per pack, summed over its lanes: [NB, W]
+        let nw = self.setup.structure.hydrology.nweights();
+        let mut lam_weights = vec![T::ZERO; nb * nw.max(1)];
         let g = self.setup.outlets.len();
         for (s, checkpoint) in checkpoints.iter().enumerate().rev() {
             let t0 = s * self.seg;
@@ -244,7 +258,8 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
                 }
             }
             self.routing_adjoint(&values, checkpoint, tc, &mut lam, &mut lam_hlr, &mut lam_kw, &mut lam_routing_params);
-            self.hydrology_adjoint(&values.tape, t0, tc, &lam, &mut lam_hydro_states, &mut lam_hydro_params);
+            let (lam_st, lam_par) = (&mut lam_hydro_states, &mut lam_hydro_params);
+            self.hydrology_adjoint(&values.tape, t0, tc, &lam, lam_st, lam_par, &mut lam_weights);
         }
         let mut grad_params = vec![T::ZERO; nparams * n];
         unpack(&lam_hydro_params, &mut grad_params[..self.hp * n], self.hp, 1, n, lanes);
@@ -254,7 +269,12 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         if self.setup.structure.routing == RoutingModule::Lr {
             grad_states[hk * n..].copy_from_slice(&lam_hlr);
         }
-        (grad_params, grad_states)
+        // packs in order, so the sum does not depend on the thread count
+        let mut grad_weights = vec![T::ZERO; nw];
+        for pack in lam_weights.chunks(nw.max(1)).map(|p| &p[..nw]) {
+            grad_weights.iter_mut().zip(pack).for_each(|(a, &b)| *a += b);
+        }
+        (grad_params, grad_states, grad_weights)
     }
 
     /// Routing adjoint of one segment, cells in reverse topological order: `lam` holds ∂J/∂Q `[N, K]` on
@@ -331,7 +351,9 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
     }
 
     /// Hydrology adjoint of one segment for every pack of cells in parallel; `lam`: ∂J/∂qt `[N, K]`
-    /// \[per m³/s\]; `lam_states` `[NB, 3, LANES]` and `lam_params` `[NB, 4, LANES]`, packed.
+    /// \[per m³/s\]; `lam_states` `[NB, 3, LANES]` and `lam_params` `[NB, 4, LANES]`, packed;
+    /// `lam_weights` `[NB, W]`.
+    #[allow(clippy::too_many_arguments)]
     fn hydrology_adjoint(
         &self,
         tape: &[T],
@@ -340,8 +362,11 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
         lam: &[T],
         lam_states: &mut [T],
         lam_params: &mut [T],
+        lam_weights: &mut [T],
     ) {
         let (n, lanes, hk, hp) = (self.n, T::LANES, self.hk, self.hp);
+        let (module, weights) = (self.setup.structure.hydrology, &self.batch.weights);
+        let nw = module.nweights();
         let dt = T::from_f64(self.setup.dt);
         let network = self.setup.network;
         let beta = percolation_beta(dt);
@@ -351,10 +376,11 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
             .zip(lam_params.par_chunks_mut(hp * lanes))
             .zip(tape.par_chunks(tc * hk * lanes))
             .zip(self.packed_params.par_chunks(hp * lanes))
+            .zip(lam_weights.par_chunks_mut(nw.max(1)))
             .enumerate()
             .for_each_init(
                 || vec![T::ZERO; tc * lanes],
-                |scratch, (b, ((((lq, ls), lp), tape), par))| {
+                |scratch, (b, (((((lq, ls), lp), tape), par), lw))| {
                     let c0 = b * lanes;
                     let job = PackSegment {
                         prcp: self.forcing.prcp,
@@ -366,8 +392,10 @@ impl<'a, T: AdjointKernel> Sweep<'a, T> {
                         tc,
                         beta,
                         to_m3s,
+                        module,
+                        weights,
                     };
-                    T::gr4_segment_adjoint(&job, par, tape, lq, ls, lp, scratch);
+                    T::hydrology_segment_adjoint(&job, par, tape, lq, ls, lp, &mut lw[..nw], scratch);
                 },
             );
     }

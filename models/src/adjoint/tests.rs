@@ -3,9 +3,10 @@
 
 use super::*;
 use crate::network::RoutingNetwork;
+use crate::nn::MlpShape;
 use crate::simulation::tests::{batch, forcing, network};
 use crate::simulation::{RunOptions, forward};
-use crate::structure::Structure;
+use crate::structure::{HydrologicalModule, Structure};
 
 const NT: usize = 60;
 
@@ -28,7 +29,11 @@ struct Case {
 }
 
 fn case(routing: RoutingModule) -> Case {
-    let structure = Structure { hydrology: HydrologicalModule::Gr4, routing };
+    case_of(HydrologicalModule::Gr4, routing)
+}
+
+fn case_of(hydrology: HydrologicalModule, routing: RoutingModule) -> Case {
+    let structure = Structure { hydrology, routing };
     let net = network();
     let n = net.len();
     let (prcp, pet) = forcing::<f64>(NT, n);
@@ -49,32 +54,44 @@ impl Case {
         Forcing { ntime: NT, prcp: &self.prcp, pet: &self.pet }
     }
 
-    fn cost_at(&self, parameters: &[f64], states: &[f64]) -> f64 {
-        let mut b = Batch { nset: 1, ncell: self.net.len(), parameters: parameters.to_vec(), states: states.to_vec() };
-        cost(&forward(&self.setup(), &self.forcing(), &mut b, &RunOptions::default()).unwrap()).0
+    fn cost_at(&self, batch: &Batch<f64>) -> f64 {
+        cost(&forward(&self.setup(), &self.forcing(), &mut batch.clone(), &RunOptions::default()).unwrap()).0
     }
 
     fn gradient(&self, segment_len: Option<usize>) -> Gradient<f64> {
         let options = AdjointOptions { segment_len, ..AdjointOptions::default() };
-        gradient(&self.setup(), &self.forcing(), &self.batch.parameters, &self.batch.states, cost, &options).unwrap()
+        let b = &self.batch;
+        gradient(&self.setup(), &self.forcing(), &b.parameters, &b.states, &b.weights, cost, &options).unwrap()
     }
+}
+
+/// What a finite difference perturbs.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Input {
+    Parameter,
+    State,
+    Weight,
 }
 
 /// Fourth-order central differences of the cost along component `i` of the parameters or states, with
 /// steps 1e-4, 1e-5 and 1e-6 relative (truncation ~h⁴, round-off ~1e-16·J/h). A kink of the model (a
 /// `min`/`max` switching branch) close to the point spoils the larger steps and round-off the smaller,
 /// so the adjoint must agree with at least one of them. Each comes with its round-off bound `8·ε·J/h`.
-fn central(case: &Case, states: bool, i: usize) -> [(f64, f64); 3] {
-    let (p, s) = (&case.batch.parameters, &case.batch.states);
-    let x = if states { s[i] } else { p[i] };
+fn central(case: &Case, input: Input, i: usize) -> [(f64, f64); 3] {
+    let value = |b: &Batch<f64>| match input {
+        Input::Parameter => b.parameters[i],
+        Input::State => b.states[i],
+        Input::Weight => b.weights[i],
+    };
+    let x = value(&case.batch);
     let at = |v: f64| {
-        let (mut p, mut s) = (p.clone(), s.clone());
-        if states {
-            s[i] = v
-        } else {
-            p[i] = v
-        }
-        case.cost_at(&p, &s)
+        let mut b = case.batch.clone();
+        *match input {
+            Input::Parameter => &mut b.parameters[i],
+            Input::State => &mut b.states[i],
+            Input::Weight => &mut b.weights[i],
+        } = v;
+        case.cost_at(&b)
     };
     [1e-4, 1e-5, 1e-6].map(|rel| {
         let h = rel * x.abs().max(1e-2);
@@ -84,7 +101,11 @@ fn central(case: &Case, states: bool, i: usize) -> [(f64, f64); 3] {
 }
 
 fn check_against_finite_differences(routing: RoutingModule) {
-    let case = case(routing);
+    check_module_against_finite_differences(case(routing));
+}
+
+fn check_module_against_finite_differences(case: Case) {
+    let routing = case.structure.routing;
     let g = case.gradient(None);
     let (j, _) =
         cost(&forward(&case.setup(), &case.forcing(), &mut case.batch.clone(), &RunOptions::default()).unwrap());
@@ -92,14 +113,19 @@ fn check_against_finite_differences(routing: RoutingModule) {
     let names = [case.structure.parameters(), case.structure.states()];
     let n = case.net.len();
     let mut failures = Vec::new();
-    for (states, grad) in [(false, &g.parameters), (true, &g.states)] {
+    let inputs = [(Input::Parameter, &g.parameters), (Input::State, &g.states), (Input::Weight, &g.weights)];
+    for (input, grad) in inputs.into_iter().filter(|(_, g)| !g.is_empty()) {
         let scale = grad.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(scale > 0.0);
         for (i, &a) in grad.iter().enumerate() {
-            let fd = central(&case, states, i);
+            let fd = central(&case, input, i);
             if fd.iter().all(|&(fd, noise)| (a - fd).abs() > 1e-6 * fd.abs().max(1e-3 * scale) + noise) {
-                let name = names[states as usize][i / n].name;
-                failures.push(format!("∂J/∂{name}[cell {}]: adjoint {a:e}, finite differences {fd:?}", i % n));
+                let name = match input {
+                    Input::Parameter => format!("{}[cell {}]", names[0][i / n].name, i % n),
+                    Input::State => format!("{}[cell {}]", names[1][i / n].name, i % n),
+                    Input::Weight => format!("weight[{i}]"),
+                };
+                failures.push(format!("∂J/∂{name}: adjoint {a:e}, finite differences {fd:?}"));
             }
         }
     }
@@ -124,6 +150,16 @@ fn lag0_gradient_equals_finite_differences() {
 #[test]
 fn zero_gradient_equals_finite_differences() {
     check_against_finite_differences(RoutingModule::Zero);
+}
+
+#[test]
+fn gr4_mlp_gradient_equals_finite_differences() {
+    for hidden in [&[5][..], &[4, 3]] {
+        let mut case = case_of(HydrologicalModule::Gr4Mlp(MlpShape::new(hidden).unwrap()), RoutingModule::Lr);
+        let w = case.batch.weights.len();
+        case.batch.weights = (0..w).map(|k| 0.3 * ((k as f64) * 0.61 + 0.2).sin()).collect();
+        check_module_against_finite_differences(case);
+    }
 }
 
 #[test]

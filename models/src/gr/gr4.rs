@@ -1,8 +1,11 @@
 //! The gr4 structure: interception → production → exchange → transfer (spec §1.2, `gr4_time_step`).
 
-use super::{exchange::exchange, interception::interception_scaled, production::production, transfer::transfer_n5};
+use super::{
+    exchange::exchange, interception::interception_scaled, production::production_corrected, transfer::transfer_n5,
+};
 use crate::Real;
 use crate::lanes::Lane;
+use crate::nn::{Activations, Mlp};
 use crate::registry::{DefaultValue, VarInfo};
 
 /// gr4 parameters, in smash's order: `ci, cp, ct, kexc`.
@@ -71,26 +74,44 @@ const fn state(name: &'static str, description: &'static str) -> VarInfo {
 /// `pr = perc = l = 0`); the transfer store still runs, with its steady inflow when `p < 0` (spec §1.1).
 #[inline(always)]
 pub fn step<V: Lane>(p: V, e: V, params: &[V], states: &mut [V], beta: V) -> V {
+    step_with(p, e, params, states, beta, None)
+}
+
+/// The corrections of one step and what the network's backward pass needs.
+pub(crate) type NetPass<'a, 'w, V> = Option<(&'a Mlp<'w, <V as Lane>::Scalar>, &'a mut Activations<V>)>;
+
+/// gr4 with the optional network of gr4_mlp (spec §1.3), whose corrections `o = net([hp, ht, pn, en])`
+/// are 0 on missing forcing: `ps` and `es` scaled by `(1 + o1, 1 + o2)`, the split
+/// `prr = 0.9(1 − o3²)(pr + perc) + l`, `prd = (0.1 + 0.9·o3²)(pr + perc)`, the exchange by `(1 + o4)`.
+#[inline(always)]
+pub(crate) fn step_with<V: Lane>(p: V, e: V, params: &[V], states: &mut [V], beta: V, net: NetPass<'_, '_, V>) -> V {
     let zero = V::splat(V::Scalar::ZERO);
+    let one = V::splat(V::Scalar::ONE);
     let [ci, cp, ct, kexc] = [params[0], params[1], params[2], params[3]];
     let (hi0, hp0, ht0) = (states[0], states[1], states[2]);
     let missing_p = p.lt(zero);
     let missing = V::or(missing_p, e.lt(zero));
 
     let mut hi = hi0;
-    let inv_ci = V::splat(V::Scalar::ONE) / ci; // hoisted out of the time loop by the compiler
+    let inv_ci = one / ci; // hoisted out of the time loop by the compiler
     let int = interception_scaled(p, e, ci, |x| x * inv_ci, &mut hi);
+    let o = match net {
+        Some((net, act)) => net.forward([hp0, ht0, int.pn, int.en], act).map(|o| V::select(missing, zero, o)),
+        None => [zero; 4],
+    };
     let mut hp = hp0;
-    let prod = production(int.pn, int.en, cp, beta, &mut hp);
-    let l = exchange(kexc, ht0);
+    let prod = production_corrected(int.pn, int.en, cp, beta, (one + o[0], one + o[1]), &mut hp);
+    let l = (one + o[3]) * exchange(kexc, ht0);
 
     let runoff = V::select(missing, zero, prod.pr + prod.perc);
     let l = V::select(missing, zero, l);
     states[0] = V::select(missing, hi0, hi);
     states[1] = V::select(missing, hp0, hp);
 
-    let prr = V::splat(V::Scalar::from_f64(0.9)) * runoff + l;
-    let prd = V::splat(V::Scalar::from_f64(0.1)) * runoff;
+    let (c01, c09) = (V::splat(V::Scalar::from_f64(0.1)), V::splat(V::Scalar::from_f64(0.9)));
+    let o3_2 = o[2] * o[2];
+    let prr = c09 * (one - o3_2) * runoff + l;
+    let prd = (c01 + c09 * o3_2) * runoff;
     let mut ht = ht0;
     let qr = transfer_n5(missing_p, prr, ct, &mut ht);
     states[2] = ht;

@@ -26,6 +26,14 @@ pub struct Production<V> {
 /// The power `(·)^(−1/4)` is computed as `1/√√(·)`.
 #[inline(always)]
 pub fn production<V: Lane>(pn: V, en: V, cp: V, beta: V, hp: &mut V) -> Production<V> {
+    let one = V::splat(V::Scalar::ONE);
+    production_corrected(pn, en, cp, beta, (one, one), hp)
+}
+
+/// [`production`] with the hybrid structures' flux corrections (spec §1.3): `ps` and `es` multiplied by
+/// `(1 + fq_ps, 1 + fq_es)` before their caps (`ps = min(pn, (1 + fq_ps)·ps)`).
+#[inline(always)]
+pub fn production_corrected<V: Lane>(pn: V, en: V, cp: V, beta: V, (k_ps, k_es): (V, V), hp: &mut V) -> Production<V> {
     let zero = V::splat(V::Scalar::ZERO);
     let one = V::splat(V::Scalar::ONE);
     let two = V::splat(V::Scalar::from_f64(2.0));
@@ -36,8 +44,8 @@ pub fn production<V: Lane>(pn: V, en: V, cp: V, beta: V, hp: &mut V) -> Producti
     let h = *hp;
     let (tp_n, tp_d) = (pn * inv_cp).tanh_ratio();
     let (te_n, te_d) = (en * inv_cp).tanh_ratio();
-    let ps = (cp * (one - h * h) * tp_n / (tp_d + h * tp_n)).min(pn);
-    let es = (h * cp * (two - h) * te_n / (te_d + (one - h) * te_n)).min(en);
+    let ps = (k_ps * (cp * (one - h * h) * tp_n / (tp_d + h * tp_n))).min(pn);
+    let es = (k_es * (h * cp * (two - h) * te_n / (te_d + (one - h) * te_n))).min(en);
     let hp_star = h + (ps - es) * inv_cp;
     let pr = V::select(pn.gt(zero), pn - ps, zero);
     let r = hp_star * inv_beta;

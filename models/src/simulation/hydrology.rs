@@ -5,7 +5,8 @@ use super::prefetch;
 use crate::Real;
 use crate::gr::{ci_adjust, production::percolation_beta};
 use crate::lanes::{Lane, Pack};
-use crate::structure::{Gr4, HydrologyStep};
+use crate::nn::{Activations, Mlp};
+use crate::structure::{Gr4, Gr4Mlp, HydrologicalModule, HydrologyStep};
 
 /// Maximum number of parameters or states of a hydrological module.
 pub(crate) const MAX_VARS: usize = 8;
@@ -28,6 +29,17 @@ pub struct HydrologyJob<'a, T> {
     pub dt: T,
     pub dx: T,
     pub dy: T,
+    pub module: HydrologicalModule,
+    /// The module's network weights `[W]` (empty without a network).
+    pub weights: &'a [T],
+}
+
+impl<T> HydrologyJob<'_, T> {
+    /// The module's network (a shape with no weights for modules without one; never evaluated).
+    pub(crate) fn net(&self) -> Mlp<'_, T> {
+        let shape = self.module.net().unwrap_or(crate::nn::MlpShape::DEFAULT);
+        Mlp { shape, weights: self.weights }
+    }
 }
 
 /// Scalar types with a vectorised hydrology kernel.
@@ -86,6 +98,8 @@ fn run_pack<H: HydrologyStep, V: Lane>(
         st[k] = V::from_slice(&states[k * l..]);
     }
     let beta = V::splat(percolation_beta(job.dt));
+    let net = job.net();
+    let mut act = Activations::default();
     // mm over the cell → m³/s, smash's `qt · 1e-3 · dx · dy / dt` as one factor
     let to_m3s = V::splat(V::Scalar::from_f64(1e-3) * job.dx * job.dy / job.dt);
     let n = job.n;
@@ -104,7 +118,7 @@ fn run_pack<H: HydrologyStep, V: Lane>(
                 s.write_to(&mut tape[(t * nstates + k) * l..]);
             }
         }
-        let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta);
+        let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta, &net, &mut act);
         let qt = qt_mm * to_m3s;
         for i in 0..l {
             q[i * job.tc + t] = qt.lane(i);
@@ -112,6 +126,22 @@ fn run_pack<H: HydrologyStep, V: Lane>(
     }
     for k in 0..nstates {
         st[k].write_to(&mut states[k * l..]);
+    }
+}
+
+/// [`run_pack`] for the job's module.
+#[inline(always)]
+fn run_module<V: Lane>(
+    job: &HydrologyJob<'_, V::Scalar>,
+    params: &[V::Scalar],
+    states: &mut [V::Scalar],
+    q: &mut [V::Scalar],
+    tape: Option<&mut [V::Scalar]>,
+) {
+    let nparams = params.len() / V::WIDTH;
+    match job.module {
+        HydrologicalModule::Gr4 => run_pack::<Gr4, V>(job, nparams, params, states, q, tape),
+        HydrologicalModule::Gr4Mlp(_) => run_pack::<Gr4Mlp, V>(job, nparams, params, states, q, tape),
     }
 }
 
@@ -123,7 +153,7 @@ macro_rules! dispatch {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t], tape: Option<&mut [$t]>) {
-            run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q, tape)
+            run_module::<Pack<$t, $lanes>>(job, params, states, q, tape)
         }
 
         #[cfg(target_arch = "x86_64")]
@@ -147,7 +177,7 @@ macro_rules! dispatch {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
                     return unsafe { $avx2(job, params, states, q, tape) };
                 }
-                run_pack::<Gr4, Pack<$t, $lanes>>(job, params.len() / $lanes, params, states, q, tape)
+                run_module::<Pack<$t, $lanes>>(job, params, states, q, tape)
             }
 
             fn adjust_interception_capacity(prcp: &[$t], pet: &[$t], day: &[i64], n: usize) -> Vec<$t> {

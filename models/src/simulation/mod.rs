@@ -50,6 +50,8 @@ pub struct Batch<T> {
     pub parameters: Vec<T>,
     /// `[K, S, N]`, in the order of [`Structure::states`]; initial states on entry, final on return.
     pub states: Vec<T>,
+    /// Network weights of the hybrid structures, `[S, W]` (empty for the others).
+    pub weights: Vec<T>,
 }
 
 /// Tuning of a run.
@@ -132,7 +134,7 @@ pub fn forward<T: Kernel>(
     while t0 < nt {
         let tc = chunk.min(nt - t0);
         let q = &mut q[..s * npad * tc];
-        hydrology_chunk(setup, forcing, t0, tc, &packed_params, &mut packed_states, q, None);
+        hydrology_chunk(setup, forcing, t0, tc, &packed_params, &mut packed_states, &batch.weights, q, None);
         route_sets(setup, s, routing_params, &mut hlr, &mut kw_memory, q, tc);
         for set in 0..s {
             for (j, &cell) in setup.outlets.iter().enumerate() {
@@ -166,6 +168,7 @@ pub fn check_sizes<T: Real>(
     check("pet", nt * n, forcing.pet.len())?;
     check("parameters", setup.structure.parameters().len() * s * n, batch.parameters.len())?;
     check("states", setup.structure.states().len() * s * n, batch.states.len())?;
+    check("weights", setup.structure.hydrology.nweights() * s, batch.weights.len())?;
     if let Some(&index) = setup.outlets.iter().find(|&&i| i >= n) {
         return Err(SimulationError::Outlet { index, ncell: n });
     }
@@ -175,7 +178,8 @@ pub fn check_sizes<T: Real>(
 }
 
 /// The hydrology of every pack of every set over steps `t0..t0 + tc`, in parallel: `q` receives the
-/// runoff `[S, Npad, tc]` [m³/s]; packed parameters and states are `[S, NB, P or K, LANES]`. With a
+/// runoff `[S, Npad, tc]` [m³/s]; packed parameters and states are `[S, NB, P or K, LANES]`, network
+/// weights `[S, W]`. With a
 /// `tape` (`[S, NB, tc, K, LANES]`), the states at the start of every step are kept for the adjoint.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn hydrology_chunk<T: Kernel>(
@@ -185,17 +189,22 @@ pub(crate) fn hydrology_chunk<T: Kernel>(
     tc: usize,
     packed_params: &[T],
     packed_states: &mut [T],
+    weights: &[T],
     q: &mut [T],
     tape: Option<&mut [T]>,
 ) {
     let (n, lanes) = (setup.network.len(), T::LANES);
+    let module = setup.structure.hydrology;
+    let nw = module.nweights();
     let nb = n.div_ceil(lanes);
     let (hydro_p, hydro_k) = (setup.structure.hydrology.parameters().len(), setup.structure.hydrology.states().len());
     let (dt, dx, dy) = (T::from_f64(setup.dt), T::from_f64(setup.network.dx), T::from_f64(setup.network.dy));
     let run = |item: usize, q: &mut [T], states: &mut [T], params: &[T], tape: Option<&mut [T]>| {
-        let c0 = (item % nb) * lanes;
+        let (set, c0) = (item / nb, (item % nb) * lanes);
+        let weights = &weights[set * nw..(set + 1) * nw];
+        let width = lanes.min(n - c0);
         let job =
-            HydrologyJob { prcp: forcing.prcp, pet: forcing.pet, n, t0, tc, c0, width: lanes.min(n - c0), dt, dx, dy };
+            HydrologyJob { prcp: forcing.prcp, pet: forcing.pet, n, t0, tc, c0, width, dt, dx, dy, module, weights };
         T::hydrology_pack(&job, params, states, q, tape);
     };
     let packs = q

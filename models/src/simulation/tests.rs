@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::gr::{gr4, production::percolation_beta};
+use crate::nn::{Activations, Mlp, MlpShape};
 use crate::routing::{kw, lag0, lr};
 use crate::structure::HydrologicalModule;
 
@@ -67,7 +68,8 @@ pub(crate) fn batch<T: Real>(structure: &Structure, s: usize, n: usize) -> Batch
             st.push(T::from_f64(info.default.at(3600.0) * 10.0));
         }
     }
-    Batch { nset: s, ncell: n, parameters: p, states: st }
+    let weights = vec![T::ZERO; s * structure.hydrology.nweights()];
+    Batch { nset: s, ncell: n, parameters: p, states: st, weights }
 }
 
 /// smash's order: for each step, the hydrology of every cell, then the routing sweep.
@@ -86,7 +88,15 @@ fn reference<T: Real>(setup: &Setup<'_>, f: &Forcing<'_, T>, b: &mut Batch<T>) -
             for c in 0..n {
                 let params: Vec<T> = (0..4).map(|k| par(k, c)).collect();
                 let mut st: Vec<T> = (0..3).map(|k| b.states[(k * s + set) * n + c]).collect();
-                let qt = gr4::step(f.prcp[t * n + c], f.pet[t * n + c], &params, &mut st, beta);
+                let (p, e) = (f.prcp[t * n + c], f.pet[t * n + c]);
+                let qt = match setup.structure.hydrology.net() {
+                    None => gr4::step(p, e, &params, &mut st, beta),
+                    Some(shape) => {
+                        let nw = shape.len();
+                        let net = Mlp { shape, weights: &b.weights[set * nw..(set + 1) * nw] };
+                        gr4::step_with(p, e, &params, &mut st, beta, Some((&net, &mut Activations::default())))
+                    }
+                };
                 for k in 0..3 {
                     b.states[(k * s + set) * n + c] = st[k];
                 }
@@ -117,14 +127,24 @@ fn reference<T: Real>(setup: &Setup<'_>, f: &Forcing<'_, T>, b: &mut Batch<T>) -
 }
 
 fn compare<T: Kernel>(routing: RoutingModule, s: usize, max_buffer_values: usize) {
+    compare_module::<T>(HydrologicalModule::Gr4, routing, s, max_buffer_values)
+}
+
+fn compare_module<T: Kernel>(
+    hydrology: HydrologicalModule,
+    routing: RoutingModule,
+    s: usize,
+    max_buffer_values: usize,
+) {
     let net = network();
-    let structure = Structure { hydrology: HydrologicalModule::Gr4, routing };
+    let structure = Structure { hydrology, routing };
     let outlets = [11, 10, 3];
     let setup = Setup { structure, network: &net, dt: 3600.0, outlets: &outlets };
     let nt = 80;
     let (prcp, pet) = forcing::<T>(nt, net.len());
     let f = Forcing { ntime: nt, prcp: &prcp, pet: &pet };
     let mut b = batch::<T>(&structure, s, net.len());
+    b.weights.iter_mut().enumerate().for_each(|(k, w)| *w = T::from_f64(0.3 * ((k as f64) * 0.61 + 0.2).sin()));
     let mut b_ref = b.clone();
     let q = forward(&setup, &f, &mut b, &RunOptions { max_buffer_values }).unwrap();
     let q_ref = reference(&setup, &f, &mut b_ref);
@@ -143,6 +163,29 @@ fn driver_equals_the_time_outer_loop_for_every_routing() {
         compare::<f32>(routing, 1, 1 << 20);
         compare::<f64>(routing, 1, 1 << 20);
     }
+}
+
+#[test]
+fn gr4_mlp_driver_equals_the_time_outer_loop() {
+    for hidden in [&[16][..], &[8, 5]] {
+        let module = HydrologicalModule::Gr4Mlp(MlpShape::new(hidden).unwrap());
+        compare_module::<f32>(module, RoutingModule::Lr, 2, 1 << 20);
+        compare_module::<f64>(module, RoutingModule::Kw, 3, 3 * 12 * 5);
+    }
+}
+
+#[test]
+fn gr4_mlp_with_zero_weights_is_gr4() {
+    let net = network();
+    let outlets = [11, 10, 3];
+    let (prcp, pet) = forcing::<f32>(60, net.len());
+    let f = Forcing { ntime: 60, prcp: &prcp, pet: &pet };
+    let run = |hydrology| {
+        let structure = Structure { hydrology, routing: RoutingModule::Lr };
+        let setup = Setup { structure, network: &net, dt: 3600.0, outlets: &outlets };
+        forward(&setup, &f, &mut batch::<f32>(&structure, 2, net.len()), &RunOptions::default()).unwrap()
+    };
+    assert_eq!(run(HydrologicalModule::Gr4Mlp(MlpShape::DEFAULT)), run(HydrologicalModule::Gr4));
 }
 
 #[test]
