@@ -262,3 +262,57 @@ fn fast_and_lcurve_wjreg_weigh_the_regularization() {
         assert_eq!(starts, if rule == "fast" { 2 } else { 7 }, "{rule}: optimizer runs in the trace");
     }
 }
+
+/// The demo as gr4_mlp with a small network, with `extra` appended.
+fn hybrid_case(hidden: &str, extra: &str) -> Case {
+    let case = Case::new(extra);
+    let path = case.path("demo.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let text = text.replacen(
+        "hydrological_module = \"gr4\"",
+        &format!("hydrological_module = \"gr4_mlp\"\nhidden_neuron = {hidden}"),
+        1,
+    );
+    fs::write(&path, text).unwrap();
+    case
+}
+
+#[test]
+fn hybrid_training_writes_weights_that_run_reloads() {
+    let stage = "[[train.stage]]\nmapping = \"uniform\"\noptimizer = \"lbfgsb\"\n[train.stage.optimize_options]\n\
+                 termination_crit = { maxiter = 3 }\n";
+    let case = hybrid_case("[5, 3]", stage);
+    let o = case.run(&["train", "demo.toml", "--out", "out"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = fs::read(case.path("out/weights.safetensors")).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(st.tensor("weight_1").unwrap().shape(), [5, 4]);
+    assert_eq!(st.tensor("weight_3").unwrap().shape(), [4, 3]);
+    // by default a stage trains the network too: from zero, the last bias moves first
+    let bias: Vec<f64> = st
+        .tensor("bias_3")
+        .unwrap()
+        .data()
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert!(bias.iter().any(|&b| b != 0.0), "bias_3 {bias:?}");
+
+    // reloading: `run` takes the trained maps and weights
+    let reload = format!(
+        "[parameters]\nfile = \"{}\"\nweights = \"{}\"\n",
+        case.path("out/parameters.safetensors").display(),
+        case.path("out/weights.safetensors").display()
+    );
+    let again = hybrid_case("[5, 3]", &reload);
+    let o = again.run(&["run", "demo.toml", "--out", "run"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(again.path("run/qsim.parquet").is_file());
+
+    // another network shape is refused, naming the mismatch
+    let other = hybrid_case("8", &reload);
+    let o = other.run(&["run", "demo.toml", "--out", "run"]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("hidden_neuron [5,3]") && stderr.contains("[8]"), "{stderr}");
+}
