@@ -308,6 +308,14 @@ fn hybrid_training_writes_weights_that_run_reloads() {
     let o = again.run(&["run", "demo.toml", "--out", "run"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(again.path("run/qsim.parquet").is_file());
+    // `grad` adds ∂J/∂weights under the same tensor names
+    let o = again.run(&["grad", "demo.toml", "--out", "grad"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = fs::read(again.path("grad/weights_gradient.safetensors")).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let g: Vec<f64> =
+        st.tensor("bias_3").unwrap().data().chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
+    assert!(g.len() == 4 && g.iter().all(|v| v.is_finite()) && g.iter().any(|&v| v != 0.0), "{g:?}");
 
     // another network shape is refused, naming the mismatch
     let other = hybrid_case("8", &reload);

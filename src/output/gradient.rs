@@ -1,13 +1,14 @@
 //! `gradient.safetensors` of `hydrograd grad`: one `[nrow, ncol]` F32 tensor per parameter and initial
 //! state holding ∂J/∂θ with respect to the physical per-cell value, 0 outside active cells; the cost J in
-//! the metadata (`cost`).
+//! the metadata (`cost`). For a hybrid structure, `weights_gradient.safetensors` holds ∂J/∂(network
+//! weights) with the tensor names of `weights.safetensors`.
 
 use super::{OutputError, Staging, write_maps};
 use crate::config::Config;
 use crate::model::{FieldGradient, Inputs};
 use std::path::{Path, PathBuf};
 
-/// Writes `dir/gradient.safetensors` atomically.
+/// Writes `dir/gradient.safetensors` (and `weights_gradient.safetensors`) atomically.
 pub fn write_gradient(
     dir: &Path,
     config: &Config,
@@ -29,5 +30,9 @@ pub fn write_gradient(
         ("config", config.path.display().to_string()),
     ];
     write_maps(&staging.file("gradient.safetensors"), &maps, &metadata)?;
+    if let Some(shape) = config.structure.hydrology.net() {
+        let path = staging.file("weights_gradient.safetensors");
+        super::write_weights(&path, config, shape, &gradient.parameters.weights)?;
+    }
     staging.commit()
 }

@@ -19,22 +19,6 @@ pub type States<V> = [V; 3];
 /// per-lane accumulators of ∂J/∂weights (`[W]` lane vectors).
 pub type NetAdjoint<'a, 'w, V> = Option<(&'a Mlp<'w, <V as Lane>::Scalar>, &'a mut Activations<V>, &'a mut [V])>;
 
-/// Reverse sweep of one gr4 step for a lane of cells (see [`step_adjoint_with`]).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub fn step_adjoint<V: Lane>(
-    p: V,
-    e: V,
-    par: &Params<V>,
-    st0: &States<V>,
-    beta: V,
-    lambda_q: V,
-    lambda_st: &mut States<V>,
-    lambda_par: &mut Params<V>,
-) {
-    step_adjoint_with(p, e, par, st0, beta, lambda_q, lambda_st, lambda_par, None)
-}
-
 /// Reverse sweep of one gr4 or gr4_mlp step for a lane of cells.
 ///
 /// # Arguments
@@ -43,13 +27,12 @@ pub fn step_adjoint<V: Lane>(
 /// * `lambda_q`: cotangent of the step's runoff `qt` in mm/dt.
 /// * `lambda_st`: on entry the cotangent of the states at the end of the step, on return at its start.
 /// * `lambda_par`: the step's contribution is added.
-///
 /// * `net`: gr4_mlp's network; the cotangents of its weights are added to its accumulators.
 ///
 /// Branches are lane masks: every lane evaluates both sides and keeps its own (as the forward does).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn step_adjoint_with<V: Lane>(
+pub fn step_adjoint<V: Lane>(
     p: V,
     e: V,
     par: &Params<V>,

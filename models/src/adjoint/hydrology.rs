@@ -2,7 +2,7 @@
 //! states at the start of every step, which the segment's forward run kept (its tape), the steps are
 //! reversed with [`super::gr4::step_adjoint`].
 
-use super::gr4::step_adjoint_with;
+use super::gr4::step_adjoint;
 use crate::Real;
 use crate::lanes::{Lane, Pack};
 use crate::nn::{Activations, Mlp};
@@ -105,7 +105,7 @@ fn segment_adjoint<V: Lane>(
                 let (p, e) = forcing(job, t);
                 let start: [V; 3] = lanes(&tape[t * 3 * l..]);
                 let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
-                step_adjoint_with(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, None);
+                step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, None);
             }
         }
         Some(shape) => {
@@ -116,7 +116,7 @@ fn segment_adjoint<V: Lane>(
                 let start: [V; 3] = lanes(&tape[t * 3 * l..]);
                 let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
                 let net = Some((&mlp, &mut act, grad.as_mut_slice()));
-                step_adjoint_with(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, net);
+                step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, net);
             }
             add_lanes(&grad, job.width, lambda_w);
         }
