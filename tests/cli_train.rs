@@ -313,8 +313,13 @@ fn hybrid_training_writes_weights_that_run_reloads() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = fs::read(again.path("grad/weights_gradient.safetensors")).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
-    let g: Vec<f64> =
-        st.tensor("bias_3").unwrap().data().chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
+    let g: Vec<f64> = st
+        .tensor("bias_3")
+        .unwrap()
+        .data()
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+        .collect();
     assert!(g.len() == 4 && g.iter().all(|v| v.is_finite()) && g.iter().any(|&v| v != 0.0), "{g:?}");
 
     // another network shape is refused, naming the mismatch
@@ -323,4 +328,95 @@ fn hybrid_training_writes_weights_that_run_reloads() {
     assert!(!o.status.success());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("hidden_neuron [5,3]") && stderr.contains("[8]"), "{stderr}");
+}
+
+/// The `validation` column of a trace.
+fn validation_column(path: &Path) -> Vec<Option<f64>> {
+    use arrow_array::{Array, Float64Array};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap()).unwrap().build().unwrap();
+    let mut out = Vec::new();
+    for batch in reader {
+        let b = batch.unwrap();
+        let c = b.column(b.schema().index_of("validation").unwrap()).clone();
+        let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
+        out.extend((0..c.len()).map(|k| (!c.is_null(k)).then(|| c.value(k))));
+    }
+    out
+}
+
+#[test]
+fn held_out_gauges_are_scored_at_every_iteration() {
+    use hydrograd::calibration::checkpoint::EvaluationLog;
+    use hydrograd::calibration::cost::GaugeCost;
+    use hydrograd::calibration::train::train;
+    use hydrograd::config::Config;
+    use hydrograd::model::{forward_cost, gauge_cells, load_inputs};
+    use std::cell::RefCell;
+    use std::sync::atomic::AtomicBool;
+
+    let extra = "[[train.stage]]\nmapping = \"uniform\"\noptimizer = \"lbfgsb\"\n\
+                 [train.stage.optimize_options]\ntermination_crit = { maxiter = 5 }\n\
+                 [train.stage.cost_options]\ngauge = [\"DEMO01\"]\n\n\
+                 [validation]\ngauge = [\"DEMO02\"]\njobs_cmpt = \"nse\"\n";
+    let case = Case::new(extra);
+    let stdout = case.train("out", &[]);
+    assert!(stdout.contains("validation J"), "{stdout}");
+    let column = validation_column(&case.path("out/trace.parquet"));
+    assert!(column.len() > 2 && column.iter().all(Option::is_some), "{column:?}");
+    let report = fs::read_to_string(case.path("out/report.html")).unwrap();
+    assert!(report.contains("s-validation"), "the report draws the validation cost");
+
+    // the trace's last validation cost is 1 − NSE at DEMO02 with the trained parameters
+    let mut config = Config::from_file(&case.path("demo.toml")).unwrap();
+    config.cache_directory = case.path("cache");
+    let inputs = load_inputs(&config).unwrap();
+    let log = RefCell::new(EvaluationLog::in_memory());
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let validation = GaugeCost::new(&config, &inputs, config.validation.as_ref().unwrap(), "validation").unwrap();
+    let cells = gauge_cells(&inputs.mesh);
+    let (j, _) = forward_cost(&config, &inputs, &trained.parameters, &trained.states, &cells, &validation).unwrap();
+    let last = trained.trace.last().unwrap();
+    let close = |v: f64| (v - j).abs() <= 1e-6 * j.abs();
+    assert!(close(last.validation.unwrap()), "validation cost at the result {:?} vs {j}", last.validation);
+    assert!(close(column.last().unwrap().unwrap()), "the CLI's trace");
+    assert!((last.jobs - j).abs() > 1e-4, "training and validation gauges differ");
+}
+
+#[test]
+fn ann_training_writes_a_network_that_run_reloads() {
+    let stage = "[[train.stage]]\nmapping = \"ann\"\n[train.stage.optimize_options]\nrandom_state = 5\n\
+                 termination_crit = { maxiter = 5 }\nnet = { layers = [8, 4], activation = [\"relu\", \"silu\"] }\n";
+    let case = Case::new(stage);
+    let stdout = case.train("out", &[]);
+    assert!(stdout.contains("ann adam"), "{stdout}");
+    let bytes = fs::read(case.path("out/weights.safetensors")).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let meta = header.metadata().clone().unwrap();
+    assert_eq!((meta["ann_inputs"].as_str(), meta["ann_layers"].as_str()), ("slope", "8,4,4"));
+    assert_eq!(meta["ann_activations"], "relu,silu,tanh");
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(st.tensor("ann_weight_1").unwrap().shape(), [8, 1]);
+    assert_eq!(st.tensor("ann_weight_3").unwrap().shape(), [4, 4]);
+
+    // a later run maps the descriptors through the saved network: the trained maps
+    let reload = format!("[parameters]\nweights = \"{}\"\n", case.path("out/weights.safetensors").display());
+    let again = Case::new(&reload);
+    let o = again.run(&["run", "demo.toml", "--out", "run"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let trained = tensors(&case.path("out/parameters.safetensors"));
+    let reloaded = tensors(&again.path("run/parameters.safetensors"));
+    for name in ["cp", "ct", "kexc", "llr"] {
+        let find = |t: &[(String, Vec<u8>)]| t.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        assert_eq!(find(&reloaded), find(&trained), "{name}");
+    }
+    // a network of other descriptors is refused, naming both lists
+    let text = fs::read_to_string(again.path("demo.toml"))
+        .unwrap()
+        .replace("descriptor_name = [\"slope\"]", "descriptor_name = []");
+    fs::write(again.path("demo.toml"), text.replace("descriptor_directory", "# descriptor_directory")).unwrap();
+    let o = again.run(&["run", "demo.toml", "--out", "run2"]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("descriptors [slope]"), "{stderr}");
 }

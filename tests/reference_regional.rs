@@ -159,3 +159,21 @@ fn cance_multi_linear_lbfgsb_ends_no_worse_than_smash() {
     assert_eq!(stage.names.len(), 12);
     assert!(stage.outcome.cost <= j + 1e-4, "J {} vs smash {j}", stage.outcome.cost);
 }
+
+#[test]
+fn example_regionalization_trains_on_two_gauges_and_scores_the_third() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::example_config("cance_regionalization.toml", dir.path());
+    let inputs = load_inputs(&config).unwrap();
+    let log = RefCell::new(EvaluationLog::in_memory());
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let (first, last) = (&trained.trace[0], trained.trace.last().unwrap());
+    let (v0, v1) = (first.validation.unwrap(), last.validation.unwrap());
+    println!(
+        "multi-linear on V3524010 + V3517010: J {:.4} -> {:.4}; held-out V3515010: J {v0:.4} -> {v1:.4}",
+        first.cost, last.cost
+    );
+    assert!(trained.trace.iter().all(|r| r.validation.is_some_and(f64::is_finite)));
+    assert!(last.cost < first.cost, "training improves the cost");
+    assert_eq!(trained.stages[0].validation, Some(v1));
+}

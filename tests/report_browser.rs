@@ -133,12 +133,14 @@ fn realistic_report() -> Report {
         gauge("V3515010", 1.5, &[(140, 20.0), (610, 45.0), (1300, 12.0)], |t| (300..360).contains(&t) || t >= 1400),
         gauge("V3517<&>010", 0.8, &[(90, 8.0), (700, 15.0)], |t| t % 97 == 0 || (1000..1003).contains(&t)),
     ];
-    let mut cost_curve: Vec<CostPoint> =
-        (0..40).map(|i| CostPoint { stage: 0, iteration: i, cost: 0.35 + 0.6 * (-(i as f64) / 8.0).exp() }).collect();
+    let mut cost_curve: Vec<CostPoint> = (0..40)
+        .map(|i| CostPoint { stage: 0, iteration: i, cost: 0.35 + 0.6 * (-(i as f64) / 8.0).exp(), validation: None })
+        .collect();
     cost_curve.extend((0..60).map(|i| CostPoint {
         stage: 1,
         iteration: i,
         cost: 0.2 + 0.15 * (-(i as f64) / 12.0).exp(),
+        validation: Some(0.26 + 0.12 * (-(i as f64) / 15.0).exp()),
     }));
     let maps = vec![
         field("cp", "mm", 28, 28, 50.0, 900.0),
@@ -191,7 +193,7 @@ fn realistic_report_renders_in_chromium() {
 fn render_check_reports_failures() {
     let report = Report {
         title: "broken".into(),
-        cost_curve: vec![CostPoint { stage: 0, iteration: 0, cost: 1.0 }],
+        cost_curve: vec![CostPoint { stage: 0, iteration: 0, cost: 1.0, validation: None }],
         maps: vec![field("cp", "mm", 8, 8, 0.0, 1.0), field("ct", "mm", 8, 8, 0.0, 1.0)],
         ..Report::default()
     };

@@ -117,34 +117,83 @@ impl<T: Real> Mlp<'_, T> {
     /// Forward pass for a lane of cells; keeps the pre-activations in `act` for [`Mlp::backward`].
     #[inline(always)]
     pub fn forward<V: Lane<Scalar = T>>(&self, x: [V; NET_INPUTS], act: &mut Activations<V>) -> [V; NET_OUTPUTS] {
+        self.forward_impl::<V, false>(x, act).0
+    }
+
+    /// [`Mlp::forward`] with the derivatives of the outputs with respect to the first two inputs (`hp`,
+    /// `ht`), as forward-mode tangents: `(o, [∂o/∂x₀, ∂o/∂x₁])`. smash's `forward_and_backward_mlp`
+    /// computes the same for gr4_ude's Newton Jacobian (spec §1.4).
+    #[inline(always)]
+    pub fn forward_with_tangents<V: Lane<Scalar = T>>(
+        &self,
+        x: [V; NET_INPUTS],
+        act: &mut Activations<V>,
+    ) -> ([V; NET_OUTPUTS], [[V; NET_OUTPUTS]; 2]) {
+        self.forward_impl::<V, true>(x, act)
+    }
+
+    #[inline(always)]
+    fn forward_impl<V: Lane<Scalar = T>, const TANGENTS: bool>(
+        &self,
+        x: [V; NET_INPUTS],
+        act: &mut Activations<V>,
+    ) -> ([V; NET_OUTPUTS], [[V; NET_OUTPUTS]; 2]) {
         act.x = x;
         let zero = V::splat(T::ZERO);
+        let one = V::splat(T::ONE);
         let mut a = [zero; MAX_HIDDEN];
         a[..NET_INPUTS].copy_from_slice(&x);
+        // tangents of the layer's input along x₀ and x₁
+        let mut da = [[zero; MAX_HIDDEN]; 2];
+        if TANGENTS {
+            da[0][0] = one;
+            da[1][1] = one;
+        }
         let mut w = self.weights;
         let layers = self.shape.layers();
         let last = layers.len() - 1;
         let mut out = [zero; NET_OUTPUTS];
+        let mut tangents = [[zero; NET_OUTPUTS]; 2];
         for (k, &(o, i)) in layers.iter().enumerate() {
             let (weights, rest) = w.split_at(o * i);
             let (bias, rest) = rest.split_at(o);
             w = rest;
             let mut next = [zero; MAX_HIDDEN];
+            let mut dnext = [[zero; MAX_HIDDEN]; 2];
             for r in 0..o {
                 let mut z = zero;
+                let mut dz = [zero; 2];
                 for c in 0..i {
-                    z = z + V::splat(weights[r * i + c]) * a[c];
+                    let wrc = V::splat(weights[r * i + c]);
+                    z = z + wrc * a[c];
+                    if TANGENTS {
+                        dz[0] = dz[0] + wrc * da[0][c];
+                        dz[1] = dz[1] + wrc * da[1][c];
+                    }
                 }
                 z = z + V::splat(bias[r]);
                 act.z[k][r] = z;
-                next[r] = if k == last { z.tanh() } else { silu(z).0 };
+                let (y, dy) = if k == last {
+                    let t = z.tanh();
+                    (t, one - t * t)
+                } else {
+                    silu(z)
+                };
+                next[r] = y;
+                if TANGENTS {
+                    dnext[0][r] = dy * dz[0];
+                    dnext[1][r] = dy * dz[1];
+                }
             }
             if k == last {
                 out.copy_from_slice(&next[..NET_OUTPUTS]);
+                tangents[0].copy_from_slice(&dnext[0][..NET_OUTPUTS]);
+                tangents[1].copy_from_slice(&dnext[1][..NET_OUTPUTS]);
             }
             a = next;
+            da = dnext;
         }
-        out
+        (out, tangents)
     }
 
     /// Backward pass from the cotangent of the outputs: adds ∂/∂weights per lane to `grad` (`[W, LANES]`
@@ -243,6 +292,29 @@ mod tests {
         for r in 0..4 {
             let z: f64 = (0..3).map(|c| w[15 + r * 3 + c] * h[c]).sum::<f64>() + w[27 + r];
             assert!((out[r] - z.tanh()).abs() < 1e-14, "{r}");
+        }
+    }
+
+    #[test]
+    fn tangents_equal_finite_differences() {
+        for shape in [MlpShape::new(&[5]).unwrap(), MlpShape::new(&[4, 3]).unwrap()] {
+            let w = weights(shape);
+            let mlp = Mlp { shape, weights: &w };
+            let x = [0.3, 0.6, 2.0, 0.1];
+            let mut act = Activations::default();
+            let (out, tangents) = mlp.forward_with_tangents(x, &mut act);
+            assert_eq!(out, mlp.forward(x, &mut Activations::default()));
+            let h = 1e-6;
+            for (input, tangent) in tangents.iter().enumerate() {
+                let (mut a, mut b) = (x, x);
+                a[input] += h;
+                b[input] -= h;
+                let (fa, fb) = (mlp.forward(a, &mut act), mlp.forward(b, &mut act));
+                for r in 0..NET_OUTPUTS {
+                    let fd = (fa[r] - fb[r]) / (2.0 * h);
+                    assert!((tangent[r] - fd).abs() < 1e-8, "∂o{r}/∂x{input}: {} vs {fd}", tangent[r]);
+                }
+            }
         }
     }
 

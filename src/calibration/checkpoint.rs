@@ -67,6 +67,9 @@ pub struct TraceRow {
     pub jobs: f64,
     pub jreg: f64,
     pub gradient_norm: Option<f64>,
+    /// The validation cost (`[validation]`) at this iteration.
+    #[serde(default)]
+    pub validation: Option<f64>,
     /// Wall-clock seconds since the run started (the original run's, for replayed rows).
     pub seconds: f64,
     /// Control values at this iteration when the stage has at most 64 controls.
@@ -79,6 +82,12 @@ enum Record {
     Iteration(TraceRow),
     /// The run completed; the outputs were written.
     Finished,
+    /// A seed drawn for a stage's initialization (`what`: `weights` or `biases`), replayed on resume.
+    RandomState {
+        stage: usize,
+        what: String,
+        value: u32,
+    },
 }
 
 /// The log of one calibration run.
@@ -92,6 +101,8 @@ pub struct EvaluationLog {
     next_iteration: usize,
     pending: Vec<Record>,
     finished: bool,
+    /// Seeds drawn by the run, `(stage, what) → seed`.
+    random_states: HashMap<(usize, String), u32>,
     /// The terms of every point evaluated in this process, by [`point_key`].
     terms: HashMap<u64, Terms>,
 }
@@ -118,6 +129,7 @@ impl EvaluationLog {
             next_iteration: 0,
             pending: Vec::new(),
             finished: false,
+            random_states: HashMap::new(),
             terms: HashMap::new(),
         }
     }
@@ -160,6 +172,9 @@ impl EvaluationLog {
                         Ok(Record::Evaluation(e)) => log.evaluations.push(e),
                         Ok(Record::Iteration(r)) => log.iterations.push(r),
                         Ok(Record::Finished) => log.finished = true,
+                        Ok(Record::RandomState { stage, what, value }) => {
+                            log.random_states.insert((stage, what), value);
+                        }
                         // a torn last record: the run was killed while writing it
                         Err(_) => break,
                     }
@@ -206,6 +221,24 @@ impl EvaluationLog {
         self.next_iteration = self.iterations.len();
         self.pending.push(Record::Iteration(row));
         self.flush()
+    }
+
+    /// The seed of stage `stage`'s `what` initialization: the logged one on a resumed run, else `draw()`,
+    /// logged and flushed at once.
+    pub fn random_state(
+        &mut self,
+        stage: usize,
+        what: &str,
+        draw: impl FnOnce() -> u32,
+    ) -> Result<u32, CheckpointError> {
+        if let Some(&value) = self.random_states.get(&(stage, what.to_string())) {
+            return Ok(value);
+        }
+        let value = draw();
+        self.random_states.insert((stage, what.to_string()), value);
+        self.pending.push(Record::RandomState { stage, what: what.to_string(), value });
+        self.flush()?;
+        Ok(value)
     }
 
     /// Marks the run finished.

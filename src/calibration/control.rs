@@ -5,8 +5,10 @@
 //! Layout, as smash's: variables in the structure's order (parameters, then states), each with its
 //! controls: `uniform` one value; `distributed` one per active cell in column-major order (col outer,
 //! row inner); `multi-linear` an intercept then one coefficient per descriptor; `multi-power` an
-//! intercept then a coefficient and an exponent per descriptor.
+//! intercept then a coefficient and an exponent per descriptor; `ann` none: the network's weights follow
+//! (after the hybrid network's tensors).
 
+mod ann;
 mod network;
 mod regional;
 mod transform;
@@ -15,7 +17,9 @@ pub use transform::ControlTfm;
 
 use crate::calibration::descriptors::Descriptors;
 use crate::model::Fields;
+use crate::model::ann::AnnShape;
 use crate::optim::Bounds;
+use ann::AnnBlock;
 use hydrograd_models::nn::MlpShape;
 use hydrograd_models::registry::VarInfo;
 use network::NetTensor;
@@ -35,10 +39,13 @@ pub enum Mapping {
     MultiLinear,
     /// As multi-linear with each descriptor raised to a bounded power (`…-a`, `…-b`).
     MultiPower,
+    /// A neural network of the descriptors, scaled to the bounds (`ann_weight_1-1-1`, …).
+    Ann,
 }
 
 impl Mapping {
-    pub const ALL: [Mapping; 4] = [Mapping::Uniform, Mapping::Distributed, Mapping::MultiLinear, Mapping::MultiPower];
+    pub const ALL: [Mapping; 5] =
+        [Mapping::Uniform, Mapping::Distributed, Mapping::MultiLinear, Mapping::MultiPower, Mapping::Ann];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,6 +53,7 @@ impl Mapping {
             Mapping::Distributed => "distributed",
             Mapping::MultiLinear => "multi-linear",
             Mapping::MultiPower => "multi-power",
+            Mapping::Ann => "ann",
         }
     }
 
@@ -55,7 +63,7 @@ impl Mapping {
 
     /// Whether the mapping reads descriptors.
     pub fn is_regional(self) -> bool {
-        matches!(self, Mapping::MultiLinear | Mapping::MultiPower)
+        matches!(self, Mapping::MultiLinear | Mapping::MultiPower | Mapping::Ann)
     }
 }
 
@@ -92,6 +100,10 @@ pub struct Selection<'a> {
     pub bounds: &'a [(String, (f64, f64))],
     /// `descriptor`: the descriptors of each variable in a regional mapping (default: all).
     pub descriptors: &'a [(String, Vec<String>)],
+    /// `net`: the graph of an `ann` mapping (default: smash's for the number of descriptors and variables).
+    pub net: Option<&'a AnnShape>,
+    /// The seed of an `ann` network's first weights.
+    pub random_state: u32,
 }
 
 /// Where the controls act: the active cells on the grid and their descriptors.
@@ -99,6 +111,7 @@ pub struct Selection<'a> {
 pub struct Domain<'a> {
     /// Grid index of each routing-order cell.
     pub routing_order: &'a [usize],
+    pub nrow: usize,
     pub ncol: usize,
     pub descriptors: Option<Arc<Descriptors>>,
     /// The network of a hybrid structure, whose weights can be controls.
@@ -115,7 +128,7 @@ impl<'a> Domain<'a> {
             Arc::new(Descriptors::new(names, maps, &mesh.routing_order, config.descriptor_tfm))
         });
         let net = config.structure.hydrology.net();
-        Domain { routing_order: &mesh.routing_order, ncol: mesh.grid.ncol, descriptors, net }
+        Domain { routing_order: &mesh.routing_order, nrow: mesh.grid.nrow, ncol: mesh.grid.ncol, descriptors, net }
     }
 }
 
@@ -147,6 +160,8 @@ pub enum ControlError {
     UnknownDescriptor { name: String, descriptor: String, choices: String },
     #[error("optimize_options.descriptor: '{name}' is not optimized in this stage, or the mapping is not regional")]
     DescriptorNotOptimized { name: String },
+    #[error("optimize_options.net: {message}")]
+    Net { message: String },
 }
 
 /// The controls of a calibration stage.
@@ -162,6 +177,8 @@ pub struct ControlSpace {
     descriptors: Option<Arc<Descriptors>>,
     /// Optimized network tensors, whose controls follow the variables'.
     tensors: Vec<NetTensor>,
+    /// The regionalization network of an `ann` mapping, whose controls come last.
+    ann: Option<AnnBlock>,
     /// Controls of the variables (the first ones).
     variables_len: usize,
     len: usize,
@@ -261,6 +278,7 @@ impl ControlSpace {
                 Mapping::Distributed => domain.routing_order.len(),
                 Mapping::MultiLinear => 1 + chosen.len(),
                 Mapping::MultiPower => 1 + 2 * chosen.len(),
+                Mapping::Ann => 0,
             };
             variables.push(Variable { info, slot, bounds: (lower, upper), descriptors: chosen, offset, transform });
             offset += count;
@@ -272,8 +290,23 @@ impl ControlSpace {
         // smash's default: every parameter and every network tensor
         let tensors: Vec<NetTensor> =
             all_tensors.into_iter().filter(|t| names.is_empty() || names.contains(&t.name)).collect();
-        let len = offset + tensors.iter().map(NetTensor::len).sum::<usize>();
-        Ok(ControlSpace { mapping, tfm, variables, cells, rowcol, descriptors, tensors, variables_len: offset, len })
+        let ann = match (&descriptors, mapping) {
+            (Some(d), Mapping::Ann) => Some(ann_block(&variables, d, selection, parameters, domain)?),
+            _ => None,
+        };
+        let len = offset + tensors.iter().map(NetTensor::len).sum::<usize>() + ann.as_ref().map_or(0, AnnBlock::len);
+        Ok(ControlSpace {
+            mapping,
+            tfm,
+            variables,
+            cells,
+            rowcol,
+            descriptors,
+            tensors,
+            ann,
+            variables_len: offset,
+            len,
+        })
     }
 
     /// Number of controls.
@@ -299,7 +332,7 @@ impl ControlSpace {
             Mapping::Uniform | Mapping::Distributed => v.transform,
             Mapping::MultiLinear => Transform::Identity,
             Mapping::MultiPower if i > 0 && i.is_multiple_of(2) => Transform::of(self.tfm, EXPONENT_BOUNDS),
-            Mapping::MultiPower => Transform::Identity,
+            Mapping::MultiPower | Mapping::Ann => Transform::Identity,
         }
     }
 
@@ -325,6 +358,7 @@ impl ControlSpace {
                     let (r, c) = self.rowcol[i];
                     format!("{name}-{}-{}", r + 1, c + 1)
                 })),
+                Mapping::Ann => {}
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     out.push(format!("{name}-0"));
                     let descriptors = self.descriptors.as_ref().expect("regional mappings have descriptors");
@@ -341,6 +375,7 @@ impl ControlSpace {
         for t in &self.tensors {
             out.extend((0..t.len()).map(|k| t.control_name(k)));
         }
+        out.extend(self.ann.iter().flat_map(AnnBlock::names));
         out
     }
 
@@ -384,6 +419,7 @@ impl ControlSpace {
             match self.mapping {
                 Mapping::Uniform => x.push(v.transform.forward(clip(mean()))),
                 Mapping::Distributed => x.extend(self.cells.iter().map(|&i| v.transform.forward(clip(values[i])))),
+                Mapping::Ann => {}
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     x.push(regional::inverse_scaled_sigmoid(mean(), v.bounds));
                     let exponent = Transform::of(self.tfm, EXPONENT_BOUNDS).forward(1.0);
@@ -393,6 +429,7 @@ impl ControlSpace {
             }
         }
         x.extend(self.network_values(&parameters.weights));
+        x.extend(self.ann.iter().flat_map(|a| a.initial.iter().copied()));
         x
     }
 
@@ -430,6 +467,7 @@ impl ControlSpace {
                     let z = regional::predictor(descriptors, &v.descriptors, c);
                     field.iter_mut().zip(z).for_each(|(f, z)| *f = regional::scaled_sigmoid(z, v.bounds));
                 }
+                Mapping::Ann => {}
             }
         }
         let mut xs = x[self.variables_len..].iter();
@@ -437,6 +475,20 @@ impl ControlSpace {
             for k in 0..t.len() {
                 parameters.weights[t.flat_index(k)] = *xs.next().expect("one control per tensor entry");
             }
+        }
+        if let Some(ann) = &self.ann {
+            let w = &x[self.len - ann.len()..];
+            let descriptors = self.descriptors.as_ref().expect("ann mappings have descriptors");
+            let values = ann.values(w, descriptors);
+            let n = descriptors.ncell;
+            for (j, v) in self.variables.iter().enumerate() {
+                let field = match v.slot {
+                    Slot::Parameter(k) => &mut parameters.values[k * parameters.ncell..(k + 1) * parameters.ncell],
+                    Slot::State(k) => &mut states.values[k * states.ncell..(k + 1) * states.ncell],
+                };
+                field.copy_from_slice(&values[j * n..(j + 1) * n]);
+            }
+            parameters.ann = Some(ann.weights(w));
         }
     }
 
@@ -466,11 +518,50 @@ impl ControlSpace {
                     let descriptors = self.descriptors.as_ref().expect("regional mappings have descriptors");
                     physical.extend(regional::pull_back(descriptors, &v.descriptors, c, v.bounds, g));
                 }
+                Mapping::Ann => {}
             }
         }
         physical.extend(self.network_values(&grad_parameters.weights));
+        if let Some(ann) = &self.ann {
+            let grad_values: Vec<f64> = self
+                .variables
+                .iter()
+                .flat_map(|v| self.field(v, grad_parameters, grad_states).iter().copied())
+                .collect();
+            let descriptors = self.descriptors.as_ref().expect("ann mappings have descriptors");
+            physical.extend(ann.pull_back(&x[self.len - ann.len()..], descriptors, &grad_values));
+        }
         self.physical_to_control(x, &physical)
     }
+}
+
+/// The network block of an `ann` mapping over `variables`: the configured graph (checked against the
+/// descriptors and variables) or smash's default, from the current network when it fits.
+fn ann_block(
+    variables: &[Variable],
+    descriptors: &Descriptors,
+    selection: &Selection<'_>,
+    parameters: &Fields,
+    domain: &Domain<'_>,
+) -> Result<AnnBlock, ControlError> {
+    let (nd, ncv) = (descriptors.len(), variables.len());
+    let shape = match selection.net {
+        Some(shape) => {
+            if shape.inputs != nd || shape.outputs() != ncv {
+                let message = format!(
+                    "the network maps {} inputs to {} outputs; this stage has {nd} descriptors and {ncv} variables",
+                    shape.inputs,
+                    shape.outputs()
+                );
+                return Err(ControlError::Net { message });
+            }
+            shape.clone()
+        }
+        None => AnnShape::smash_default(nd, ncv, domain.nrow, domain.ncol),
+    };
+    let names = variables.iter().map(|v| v.info.name.to_string()).collect();
+    let bounds = variables.iter().map(|v| v.bounds).collect();
+    Ok(AnnBlock::new(shape, names, bounds, parameters.ann.as_ref(), selection.random_state))
 }
 
 /// The descriptors of variable `name` in a regional mapping: those of `optimize_options.descriptor`, else

@@ -82,6 +82,18 @@ impl Descriptors {
     pub fn new(names: &[String], maps: &[Vec<f32>], routing_order: &[usize], tfm: DescriptorTfm) -> Descriptors {
         assert_eq!(names.len(), maps.len(), "one map per descriptor name");
         let stats: Vec<DescriptorStats> = maps.iter().map(|m| DescriptorStats::of(m)).collect();
+        Descriptors::with_stats(names, maps, routing_order, tfm, stats)
+    }
+
+    /// [`Descriptors::new`] transformed with given statistics (those a network was trained with).
+    pub fn with_stats(
+        names: &[String],
+        maps: &[Vec<f32>],
+        routing_order: &[usize],
+        tfm: DescriptorTfm,
+        stats: Vec<DescriptorStats>,
+    ) -> Descriptors {
+        assert_eq!(stats.len(), maps.len(), "one statistics record per descriptor");
         let values = maps
             .iter()
             .zip(&stats)

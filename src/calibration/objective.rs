@@ -4,9 +4,9 @@
 use super::control::ControlSpace;
 use super::cost::GaugeCost;
 use crate::Error;
-use crate::config::Config;
+use crate::config::{Config, Precision};
 use crate::cost::{RegComponent, Smoothing, prior};
-use crate::model::{Fields, Inputs, forward_cost, gauge_cells, gradient};
+use crate::model::{DischargeCost, Fields, Inputs, forward_cost, gauge_cells, gradient};
 use crate::optim::{Evaluation, Objective, ObjectiveError};
 use hydrograd_models::adjoint::AdjointOptions;
 
@@ -22,11 +22,20 @@ pub struct Regularization {
     pub smoothing: Smoothing,
 }
 
-/// The two terms of the cost at one point.
+/// The two terms of the cost at one point, and the validation cost there (`[validation]`, not optimized).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Terms {
     pub jobs: f64,
     pub jreg: f64,
+    #[serde(default)]
+    pub validation: Option<f64>,
+}
+
+impl Terms {
+    /// Terms without a validation cost.
+    pub fn new(jobs: f64, jreg: f64) -> Terms {
+        Terms { jobs, jreg, validation: None }
+    }
 }
 
 /// A calibration stage's objective over its control vector.
@@ -38,6 +47,8 @@ pub struct Problem<'a> {
     pub parameters: Fields,
     pub states: Fields,
     pub cost: &'a GaugeCost,
+    /// The cost on held-out gauges, evaluated on the same simulation (`[validation]`).
+    pub validation: Option<&'a GaugeCost>,
     pub regularization: Regularization,
     cells: Vec<usize>,
     /// The terms of the last evaluation.
@@ -70,10 +81,16 @@ impl<'a> Problem<'a> {
             parameters,
             states,
             cost,
+            validation: None,
             regularization,
             cells,
-            last: Terms { jobs: f64::NAN, jreg: 0.0 },
+            last: Terms::new(f64::NAN, 0.0),
         }
+    }
+
+    /// The problem with a validation cost evaluated at every point.
+    pub fn with_validation(self, validation: Option<&'a GaugeCost>) -> Problem<'a> {
+        Problem { validation, ..self }
     }
 
     /// The fields at control vector `x`.
@@ -129,7 +146,7 @@ impl<'a> Problem<'a> {
 
     fn evaluate_model(&mut self, x: &[f64], want_gradient: bool) -> Result<Evaluation, Error> {
         let fields = self.fields(x);
-        let (jobs, mut grad) = if want_gradient {
+        let (jobs, mut grad, qsim) = if want_gradient {
             let g = gradient(
                 self.config,
                 self.inputs,
@@ -139,17 +156,22 @@ impl<'a> Problem<'a> {
                 self.cost,
                 &AdjointOptions::default(),
             )?;
-            (g.cost, Some(self.space.pull_back(x, &g.parameters, &g.states)))
+            (g.cost, Some(self.space.pull_back(x, &g.parameters, &g.states)), g.qsim)
         } else {
-            (forward_cost(self.config, self.inputs, &fields.0, &fields.1, &self.cells, self.cost)?.0, None)
+            let (jobs, qsim) = forward_cost(self.config, self.inputs, &fields.0, &fields.1, &self.cells, self.cost)?;
+            (jobs, None, qsim)
         };
+        let validation = self.validation.map(|v| match self.config.precision {
+            Precision::F32 => v.evaluate_f32(&qsim, false).0 as f64,
+            Precision::F64 => v.evaluate_f64(&qsim.iter().map(|&q| q as f64).collect::<Vec<_>>(), false).0,
+        });
         let wjreg = self.regularization.wjreg;
         let jreg = if self.regularization.terms.is_empty() || wjreg == 0.0 && grad.is_none() {
             0.0
         } else {
             self.jreg(x, &fields, grad.as_deref_mut().map(|g| (g, wjreg)))
         };
-        self.last = Terms { jobs, jreg };
+        self.last = Terms { jobs, jreg, validation };
         let cost = if wjreg == 0.0 { jobs } else { jobs + wjreg * jreg };
         Ok(Evaluation { cost, gradient: grad })
     }

@@ -2,11 +2,12 @@
 //! stage's result (smash's `optimize` called once per stage).
 
 use super::checkpoint::{EvaluationLog, Replay, TraceRow};
-use super::control::{ControlError, ControlSpace, Domain};
+use super::control::{ControlError, ControlSpace, Domain, Mapping};
 use super::cost::{CalibrationCostError, GaugeCost};
 use super::objective::{Problem, Terms};
 use crate::config::{Config, StageConfig};
 use crate::cost::RegWeight;
+use crate::model::initializer::{Tensors, initialize};
 use crate::model::{Fields, Inputs, initial_fields};
 use crate::optim::{self, AdaptiveOptions, Bounds, Flow, Iteration, Objective, OptimError, Outcome, TerminationCrit};
 use std::cell::RefCell;
@@ -49,6 +50,8 @@ pub struct StageSummary {
     pub outcome: Outcome,
     /// The regularization weight used.
     pub wjreg: f64,
+    /// The validation cost (`[validation]`) at the stage's result.
+    pub validation: Option<f64>,
 }
 
 impl std::fmt::Display for StageSummary {
@@ -68,6 +71,9 @@ impl std::fmt::Display for StageSummary {
         )?;
         if self.wjreg > 0.0 {
             write!(f, ", wjreg {:.4e}", self.wjreg)?;
+        }
+        if let Some(v) = self.validation {
+            write!(f, "; validation J {v:.6}")?;
         }
         Ok(())
     }
@@ -106,15 +112,24 @@ pub fn train(
     let mut trace = Vec::new();
     let mut interrupted = false;
     let domain = Domain::of(config, inputs);
+    let validation =
+        config.validation.as_ref().map(|raw| GaugeCost::new(config, inputs, raw, "validation")).transpose()?;
     for (i, stage) in config.stages.iter().enumerate() {
         let number = i + 1;
+        initialize_network(config, stage, number, log, &mut parameters.weights)?;
         let section = format!("train.stage {number}: cost_options");
         let cost = GaugeCost::new(config, inputs, &stage.cost_options, &section)?;
         let structure = config.structure;
+        let random_state = match (stage.mapping, stage.random_state) {
+            (Mapping::Ann, None) => log.borrow_mut().random_state(number, "ann", clock_seed)?,
+            (_, seed) => seed.unwrap_or(0),
+        };
+        let ndescriptors = domain.descriptors.as_ref().map_or(0, |d| d.len());
+        let net = stage.ann_shape(ndescriptors, stage_variables(config, stage));
         let space = ControlSpace::new(
             stage.mapping,
             stage.control_tfm,
-            &stage.selection(),
+            &stage.selection(net.as_ref(), random_state),
             (&structure.parameters(), &structure.states()),
             (&parameters, &states),
             &domain,
@@ -127,30 +142,83 @@ pub fn train(
         let wjreg = match cost.options.wjreg {
             RegWeight::Value(w) => w,
             RegWeight::Fast => {
-                let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0);
+                let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0)
+                    .with_validation(validation.as_ref());
                 run.fast_wjreg(&mut problem)?
             }
             RegWeight::Lcurve => {
-                let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0);
+                let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0)
+                    .with_validation(validation.as_ref());
                 run.lcurve_wjreg(&mut problem, config, inputs, &cost, &fields)?
             }
         };
-        let mut problem = Problem::new(config, inputs, &space, fields, &cost, wjreg);
+        let mut problem =
+            Problem::new(config, inputs, &space, fields, &cost, wjreg).with_validation(validation.as_ref());
         let outcome = run.optimize(&mut problem)?;
+        let validation_cost = log.borrow().terms_at(&outcome.x).and_then(|t| t.validation);
         interrupted |= outcome.termination == optim::Termination::Interrupted;
         (parameters, states) = problem.fields(&outcome.x);
+        // a network no longer describes variables that another mapping has since changed
+        let remapped = |ann: &crate::model::ann::AnnWeights| {
+            stage.mapping != Mapping::Ann
+                && space.variables.iter().any(|v| ann.variables.iter().any(|n| n == v.info.name))
+        };
+        if parameters.ann.as_ref().is_some_and(remapped) {
+            parameters.ann = None;
+        }
         summaries.push(StageSummary {
             optimizer: format!("{:?}", stage.optimizer).to_lowercase(),
             mapping: stage.mapping.name(),
             names: space.names(),
             outcome,
             wjreg,
+            validation: validation_cost,
         });
         if interrupted {
             break;
         }
     }
     Ok(Trained { first_guess, parameters, states, stages: summaries, trace, interrupted })
+}
+
+/// Draws the network weights and biases of `[train.stage.init]` before stage `number`. A missing
+/// `random_state` is drawn from the clock once and kept in the log, so a resumed run draws the same.
+fn initialize_network(
+    config: &Config,
+    stage: &StageConfig,
+    number: usize,
+    log: &RefCell<EvaluationLog>,
+    weights: &mut [f64],
+) -> Result<(), TrainError> {
+    let Some(shape) = config.structure.hydrology.net() else { return Ok(()) };
+    for (which, what, spec) in
+        [(Tensors::Weights, "weights", &stage.init.weights), (Tensors::Biases, "biases", &stage.init.biases)]
+    {
+        let Some(spec) = spec else { continue };
+        let seed = match spec.random_state {
+            Some(seed) => seed,
+            None => log.borrow_mut().random_state(number, what, clock_seed)?,
+        };
+        initialize(weights, shape, which, spec, seed);
+    }
+    Ok(())
+}
+
+/// How many variables stage `stage` maps: its `parameters` (network tensors aside), or every optimizable
+/// parameter.
+fn stage_variables(config: &Config, stage: &StageConfig) -> usize {
+    let s = config.structure;
+    if stage.parameters.is_empty() {
+        return s.parameters().iter().filter(|v| v.optimizable).count();
+    }
+    let infos = [s.parameters(), s.states()].concat();
+    infos.iter().filter(|v| v.optimizable && stage.parameters.iter().any(|n| n == v.name)).count()
+}
+
+/// A seed from the clock's nanoseconds.
+fn clock_seed() -> u32 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (now.as_nanos() % (1u128 << 32)) as u32
 }
 
 /// One stage's optimizer runs, with their trace.
@@ -182,7 +250,7 @@ impl StageRun<'_, '_> {
             let row = match log.replayed_iteration() {
                 Some(row) => row,
                 None => {
-                    let terms = log.terms_at(it.x).unwrap_or(Terms { jobs: f64::NAN, jreg: f64::NAN });
+                    let terms = log.terms_at(it.x).unwrap_or(Terms::new(f64::NAN, f64::NAN));
                     let row = TraceRow {
                         stage: number,
                         iteration: it.index,
@@ -190,6 +258,7 @@ impl StageRun<'_, '_> {
                         jobs: terms.jobs,
                         jreg: terms.jreg,
                         gradient_norm: it.gradient_norm,
+                        validation: terms.validation,
                         seconds: start.elapsed().as_secs_f64(),
                         x: (it.x.len() <= TRACE_CONTROLS).then(|| it.x.to_vec()),
                     };
@@ -243,7 +312,8 @@ impl StageRun<'_, '_> {
         let mut points = vec![(0.0, star)];
         for shift in [-0.66, -0.33, 0.0, 0.33, 0.66] {
             let w = 10f64.powf(w_fast.log10() + shift);
-            let mut p = Problem::new(config, inputs, self.space, fields.clone(), cost, w);
+            let mut p =
+                Problem::new(config, inputs, self.space, fields.clone(), cost, w).with_validation(problem.validation);
             let o = self.optimize(&mut p)?;
             points.push((w, self.evaluate_with_jreg(&mut p, &o.x)?));
         }
@@ -262,7 +332,7 @@ impl StageRun<'_, '_> {
     /// The terms at `x` with `J_reg` computed even when the problem's weight is 0.
     fn evaluate_with_jreg(&mut self, problem: &mut Problem<'_>, x: &[f64]) -> Result<Terms, TrainError> {
         let jobs = self.evaluate(problem, x)?.jobs;
-        Ok(Terms { jobs, jreg: problem.jreg_at(x) })
+        Ok(Terms::new(jobs, problem.jreg_at(x)))
     }
 }
 

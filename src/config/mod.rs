@@ -85,6 +85,9 @@ pub struct Config {
     pub initial_states: Overrides,
     /// `[cost_options]`, validated against the mesh's gauges when used.
     pub cost_options: crate::cost::RawCostOptions,
+    /// `[validation]`: the cost on held-out gauges that `train` evaluates at every iteration (not
+    /// optimized), with the keys of `cost_options`.
+    pub validation: Option<crate::cost::RawCostOptions>,
     /// `[[train.stage]]`, in order.
     pub stages: Vec<StageConfig>,
 }
@@ -133,6 +136,17 @@ impl Config {
         let parameters = overrides(&raw.parameters, &structure.parameters(), "parameters", &resolve, &invalid)?;
         let initial_states = overrides(&raw.initial_states, &structure.states(), "initial_states", &resolve, &invalid)?;
         let stages = train::stages(&raw.train, path)?;
+        if let Some(i) = stages.iter().position(|s| !s.init.is_empty())
+            && structure.hydrology.net().is_none()
+        {
+            let message = format!("{} has no neural network to initialize", structure.hydrology.name());
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                section: "train",
+                key: format!("stage {}: init", i + 1),
+                message,
+            });
+        }
         Ok(Config {
             path: path.to_path_buf(),
             hash: format!("{:x}", Sha256::digest(text.as_bytes())),
@@ -151,6 +165,7 @@ impl Config {
             parameters,
             initial_states,
             cost_options: raw.cost_options.clone(),
+            validation: raw.validation.clone(),
             stages,
         })
     }
@@ -181,7 +196,7 @@ fn structure(setup: &RawSetup, invalid: &Invalid<'_>) -> Result<Structure, Confi
         invalid("setup", "hydrological_module", format!("'{}' is not one of: {names}", setup.hydrological_module))
     })?;
     if setup.hidden_neuron.is_some() && hydrology.net().is_none() {
-        let message = format!("{} has no neural network (gr4_mlp has)", hydrology.name());
+        let message = format!("{} has no neural network (gr4_mlp and gr4_ude have)", hydrology.name());
         return Err(invalid("setup", "hidden_neuron", message));
     }
     let routing = RoutingModule::from_name(&setup.routing_module).ok_or_else(|| {

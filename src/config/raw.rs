@@ -18,6 +18,8 @@ pub(super) struct RawConfig {
     pub cost_options: crate::cost::RawCostOptions,
     #[serde(default)]
     pub train: super::train::RawTrain,
+    /// `[validation]`: the cost on held-out gauges, evaluated alongside training (cost_options keys).
+    pub validation: Option<crate::cost::RawCostOptions>,
     /// `[compute]`: where the model runs.
     #[serde(default)]
     pub compute: RawCompute,

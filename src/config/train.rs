@@ -3,6 +3,8 @@
 use super::ConfigError;
 use crate::calibration::control::{ControlTfm, Mapping, Selection};
 use crate::cost::RawCostOptions;
+use crate::model::ann::{Activation, AnnShape};
+use crate::model::initializer::{InitSpec, Initializer};
 use crate::optim::{Optimizer, TerminationCrit};
 use serde::Deserialize;
 use std::path::Path;
@@ -24,6 +26,29 @@ pub(super) struct RawStage {
     pub optimize_options: RawOptimizeOptions,
     #[serde(default)]
     pub cost_options: RawCostOptions,
+    #[serde(default)]
+    pub init: RawInit,
+}
+
+/// `[train.stage.init]`: what is reset before the stage starts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInit {
+    pub weights: Option<RawInitSpec>,
+    pub biases: Option<RawInitSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInitSpec {
+    pub initializer: String,
+    pub random_state: Option<i64>,
+    #[serde(default = "one")]
+    pub scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn uniform() -> String {
@@ -39,6 +64,29 @@ pub(super) struct RawOptimizeOptions {
     pub termination_crit: Option<toml::Value>,
     pub learning_rate: Option<f64>,
     pub descriptor: Option<toml::Table>,
+    pub random_state: Option<i64>,
+    pub net: Option<RawNet>,
+}
+
+/// `optimize_options.net`: the graph of an `ann` mapping.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNet {
+    /// Neurons of the hidden layers.
+    pub layers: Vec<usize>,
+    /// Activation of the hidden layers: one name, or one per layer.
+    #[serde(default = "relu")]
+    pub activation: toml::Value,
+    #[serde(default = "tanh")]
+    pub output_activation: String,
+}
+
+fn relu() -> toml::Value {
+    toml::Value::String("relu".into())
+}
+
+fn tanh() -> String {
+    "tanh".into()
 }
 
 /// One calibration stage.
@@ -57,12 +105,42 @@ pub struct StageConfig {
     /// Adaptive optimizers only; `None` = smash's default for the optimizer.
     pub learning_rate: Option<f64>,
     pub cost_options: RawCostOptions,
+    /// Network weights and biases set before the stage starts (`[train.stage.init]`).
+    pub init: StageInit,
+    /// `optimize_options.net` of an `ann` mapping: hidden layers `(neurons, activation)` and the output
+    /// activation (default: smash's graph).
+    pub net: Option<(Vec<(usize, Activation)>, Activation)>,
+    /// `optimize_options.random_state`: the seed of an `ann` network's first weights (drawn when absent).
+    pub random_state: Option<u32>,
+}
+
+/// `[train.stage.init]`: the hybrid network's weights and biases drawn before a stage (smash's
+/// `set_nn_parameters_weight` / `set_nn_parameters_bias` with an initializer).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageInit {
+    pub weights: Option<InitSpec>,
+    pub biases: Option<InitSpec>,
+}
+
+impl StageInit {
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_none() && self.biases.is_none()
+    }
 }
 
 impl StageConfig {
-    /// What the stage optimizes, as the control space takes it.
-    pub fn selection(&self) -> Selection<'_> {
-        Selection { names: &self.parameters, bounds: &self.bounds, descriptors: &self.descriptors }
+    /// What the stage optimizes, as the control space takes it, with the graph `net` of an `ann`
+    /// mapping (see [`StageConfig::ann_shape`]) and the seed of its first weights.
+    pub fn selection<'a>(&'a self, net: Option<&'a AnnShape>, random_state: u32) -> Selection<'a> {
+        Selection { names: &self.parameters, bounds: &self.bounds, descriptors: &self.descriptors, net, random_state }
+    }
+
+    /// The configured graph of an `ann` mapping for `inputs` descriptors and `outputs` variables.
+    pub fn ann_shape(&self, inputs: usize, outputs: usize) -> Option<AnnShape> {
+        let (hidden, output) = self.net.as_ref()?;
+        let mut layers = hidden.clone();
+        layers.push((outputs, *output));
+        Some(AnnShape { inputs, layers })
     }
 }
 
@@ -84,6 +162,7 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
     })?;
     let optimizer = match raw.optimizer.as_deref() {
         None if mapping == Mapping::Uniform => Optimizer::Sbs,
+        None if mapping == Mapping::Ann => Optimizer::Adam,
         None => Optimizer::Lbfgsb,
         Some(name) => Optimizer::deserialize(toml::Value::String(name.to_string())).map_err(|_| {
             invalid("optimizer", format!("'{name}' is not one of: sbs, lbfgsb, adam, sgd, adagrad, rmsprop"))
@@ -92,6 +171,7 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
     let options = &raw.optimize_options;
     let control_tfm = match (options.control_tfm.as_deref(), optimizer) {
         (None, Optimizer::Sbs) => ControlTfm::Sbs,
+        (None, _) if mapping == Mapping::Ann => ControlTfm::Keep,
         (None, _) => ControlTfm::Normalize,
         (Some("sbs"), Optimizer::Sbs) => ControlTfm::Sbs,
         (Some("normalize"), _) => ControlTfm::Normalize,
@@ -139,6 +219,62 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
     {
         return Err(invalid("optimize_options.learning_rate", format!("{lr}: must be a positive number")));
     }
+    let init_spec = |key: &str, raw: &Option<RawInitSpec>| -> Result<Option<InitSpec>, ConfigError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let key = format!("init.{key}");
+        let initializer = Initializer::from_name(&raw.initializer).ok_or_else(|| {
+            invalid(&key, format!("initializer '{}' is not one of: {}", raw.initializer, Initializer::NAMES.join(", ")))
+        })?;
+        let random_state = match raw.random_state {
+            None => None,
+            Some(seed) => Some(u32::try_from(seed).map_err(|_| {
+                invalid(&key, format!("random_state {seed}: must be between 0 and 2³² − 1 (numpy's seeds)"))
+            })?),
+        };
+        if !raw.scale.is_finite() {
+            return Err(invalid(&key, format!("scale {}: must be a finite number", raw.scale)));
+        }
+        Ok(Some(InitSpec { initializer, random_state, scale: raw.scale }))
+    };
+    let activation = |key: &str, name: &str| {
+        Activation::from_name(name).ok_or_else(|| {
+            let names: Vec<_> = Activation::ALL.iter().map(|a| a.name()).collect();
+            invalid(key, format!("activation '{name}' is not one of: {}", names.join(", ")))
+        })
+    };
+    let net = match &options.net {
+        None => None,
+        Some(_) if mapping != Mapping::Ann => {
+            return Err(invalid("optimize_options.net", "only the ann mapping has a network".into()));
+        }
+        Some(raw) => {
+            let key = "optimize_options.net";
+            if raw.layers.is_empty() || raw.layers.contains(&0) {
+                return Err(invalid(key, "layers: give the neurons of each hidden layer, e.g. [16, 16]".into()));
+            }
+            let names: Vec<String> = match &raw.activation {
+                toml::Value::String(a) => vec![a.clone(); raw.layers.len()],
+                toml::Value::Array(a) => a.iter().map(|v| v.as_str().unwrap_or("?").to_string()).collect(),
+                other => return Err(invalid(key, format!("activation: expected a name or a list, found {other}"))),
+            };
+            if names.len() != raw.layers.len() {
+                let message = format!("{} activations for {} hidden layers", names.len(), raw.layers.len());
+                return Err(invalid(key, message));
+            }
+            let hidden =
+                raw.layers.iter().zip(&names).map(|(&n, a)| Ok((n, activation(key, a)?))).collect::<Result<_, _>>()?;
+            Some((hidden, activation(key, &raw.output_activation)?))
+        }
+    };
+    let random_state =
+        match options.random_state {
+            None => None,
+            Some(seed) => Some(u32::try_from(seed).map_err(|_| {
+                invalid("optimize_options.random_state", format!("{seed}: must be between 0 and 2³² − 1"))
+            })?),
+        };
+    let init =
+        StageInit { weights: init_spec("weights", &raw.init.weights)?, biases: init_spec("biases", &raw.init.biases)? };
     Ok(StageConfig {
         mapping,
         optimizer,
@@ -149,5 +285,8 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         termination,
         learning_rate: options.learning_rate,
         cost_options: raw.cost_options.clone(),
+        init,
+        net,
+        random_state,
     })
 }

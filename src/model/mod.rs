@@ -1,9 +1,12 @@
 //! A forward run: inputs and mesh from the configuration, parameter fields, the batched simulation of
 //! `hydrograd-models`, and discharge at the gauges.
 
+pub mod ann;
+pub mod ann_file;
 mod domain;
 mod engine;
 mod gradient;
+pub mod initializer;
 mod interception;
 mod network;
 mod parameters;
@@ -98,13 +101,75 @@ pub fn initial_fields(config: &Config, inputs: &Inputs) -> Result<(Fields, Field
     parameters.apply(&config.parameters, &structure.parameters(), &inputs.mesh)?;
     // hybrid networks start at zero (smash's `_build_parameters`: the hybrid equals its parent) unless
     // `[parameters] weights` names a trained network
-    parameters.weights = match &config.parameters.weights {
-        Some(path) => weights::read(path, structure.hydrology)?,
-        None => vec![0.0; structure.hydrology.nweights()],
+    let file = config.parameters.weights.as_deref().map(weights::WeightsFile::open).transpose()?;
+    parameters.weights = match (&file, structure.hydrology.net()) {
+        (Some(file), Some(shape)) => weights::read_hybrid(file, structure.hydrology, shape)?,
+        _ => vec![0.0; structure.hydrology.nweights()],
     };
     let mut states = Fields::defaults(&structure.states(), n, dt);
     states.apply(&config.initial_states, &structure.states(), &inputs.mesh)?;
+    if let Some(file) = &file {
+        match ann_file::AnnFile::read(file)? {
+            Some(ann) => apply_ann(config, inputs, &ann, file, (&mut parameters, &mut states))?,
+            None if structure.hydrology.net().is_none() => {
+                let module = structure.hydrology.name();
+                return Err(weights::WeightsError::NoNetwork { path: file.path.clone(), module }.into());
+            }
+            None => {}
+        }
+    }
     Ok((parameters, states))
+}
+
+/// Sets the variables of a loaded regionalization network to its values on `inputs`' descriptors,
+/// transformed with the statistics it was trained with.
+fn apply_ann(
+    config: &Config,
+    inputs: &Inputs,
+    ann: &ann_file::AnnFile,
+    file: &weights::WeightsFile,
+    (parameters, states): (&mut Fields, &mut Fields),
+) -> Result<(), Error> {
+    if config.descriptor_name != ann.inputs {
+        let message = format!(
+            "holds a regionalization network of the descriptors [{}], but setup.descriptor_name is [{}]",
+            ann.inputs.join(", "),
+            config.descriptor_name.join(", ")
+        );
+        return Err(file.mismatch(message).into());
+    }
+    let mesh = &inputs.mesh;
+    let descriptors = crate::calibration::descriptors::Descriptors::with_stats(
+        &ann.inputs,
+        &inputs.descriptors,
+        &mesh.routing_order,
+        ann.tfm,
+        ann.stats.clone(),
+    );
+    let net = &ann.net;
+    let values = ann::Ann {
+        shape: &net.shape,
+        weights: &net.values,
+        descriptors: &descriptors.values,
+        ncell: descriptors.ncell,
+        bounds: &net.bounds,
+    }
+    .values();
+    let n = descriptors.ncell;
+    for (j, name) in net.variables.iter().enumerate() {
+        let field = match parameters.get_mut(name) {
+            Some(field) => field,
+            None => states.get_mut(name).ok_or_else(|| {
+                file.mismatch(format!(
+                    "maps '{name}', which is not a parameter or state of {}",
+                    config.structure.name()
+                ))
+            })?,
+        };
+        field.copy_from_slice(&values[j * n..(j + 1) * n]);
+    }
+    parameters.ann = Some(net.clone());
+    Ok(())
 }
 
 /// Runs the model of `config` on `inputs`.

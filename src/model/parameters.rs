@@ -45,6 +45,9 @@ pub struct Fields {
     /// Network weights `[W]` in the flat layout of `hydrograd_models::nn` (parameters of gr4_mlp; empty
     /// otherwise).
     pub weights: Vec<f64>,
+    /// The regionalization network of an `ann` mapping (parameters only), once a stage trained or
+    /// `[parameters] weights` loaded one.
+    pub ann: Option<super::ann::AnnWeights>,
 }
 
 impl Fields {
@@ -52,7 +55,7 @@ impl Fields {
     pub fn defaults(vars: &[VarInfo], ncell: usize, dt: f64) -> Fields {
         let mut values = vec![0.0; vars.len() * ncell];
         values.par_chunks_mut(ncell.max(1)).zip(vars).for_each(|(field, v)| field.fill(v.default.at(dt)));
-        Fields { names: vars.iter().map(|v| v.name).collect(), ncell, values, weights: Vec::new() }
+        Fields { names: vars.iter().map(|v| v.name).collect(), ncell, values, weights: Vec::new(), ann: None }
     }
 
     /// The values of `name`, `[N]`.

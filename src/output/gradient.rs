@@ -30,9 +30,9 @@ pub fn write_gradient(
         ("config", config.path.display().to_string()),
     ];
     write_maps(&staging.file("gradient.safetensors"), &maps, &metadata)?;
-    if let Some(shape) = config.structure.hydrology.net() {
+    if config.structure.hydrology.net().is_some() {
         let path = staging.file("weights_gradient.safetensors");
-        super::write_weights(&path, config, shape, &gradient.parameters.weights)?;
+        super::write_weights(&path, config, &gradient.parameters.weights, None)?;
     }
     staging.commit()
 }

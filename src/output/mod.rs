@@ -16,18 +16,27 @@ pub use series::write_series;
 pub use trace::write_trace;
 pub use train::{Discharge, write_train};
 
-/// Writes the network `weights` (`[W]`) of `config`'s hybrid structure to `path` (see
-/// [`crate::model::weights`]), with the configuration's hash in the metadata.
+/// Writes the network `weights` (`[W]`) of `config`'s hybrid structure, if it has one, and the
+/// regionalization network `ann`, if given, to `path` (see [`crate::model::weights`]), with the
+/// configuration's hash in the metadata.
 pub fn write_weights(
     path: &Path,
     config: &crate::config::Config,
-    shape: hydrograd_models::nn::MlpShape,
     weights: &[f64],
+    ann: Option<&crate::model::ann_file::AnnFile>,
 ) -> Result<(), OutputError> {
     use crate::model::weights;
-    let mut metadata = weights::metadata(config.structure.hydrology, shape);
+    let (mut tensors, mut metadata) = match config.structure.hydrology.net() {
+        Some(shape) => (weights::split(shape.tensors(), weights), weights::metadata(config.structure.hydrology, shape)),
+        None => (Vec::new(), weights::metadata_header()),
+    };
+    if let Some(ann) = ann {
+        let (t, m) = ann.encode();
+        tensors.extend(t);
+        metadata.extend(m);
+    }
     metadata.push(("config_hash".into(), config.hash.clone()));
-    let bytes = weights::encode(shape, weights, metadata)
+    let bytes = weights::encode_tensors(tensors, metadata)
         .map_err(|message| OutputError::Encode { path: path.to_path_buf(), message })?;
     std::fs::write(path, bytes).map_err(|source| OutputError::Write { path: path.to_path_buf(), source })
 }

@@ -1,7 +1,8 @@
 //! The calibration trace as Parquet: one row per iteration of every stage.
 //!
 //! Columns: `stage` (Int32, 1-based), `iteration` (Int32, 0 = first guess), `cost`, `jobs`, `jreg`,
-//! `gradient_norm` (Float64, null for derivative-free methods), `seconds` (wall clock since the start),
+//! `gradient_norm` (Float64, null for derivative-free methods), `validation` (the `[validation]` cost on
+//! held-out gauges, null without one), `seconds` (wall clock since the start),
 //! then one Float64 column per control name (smash's names, in the transformed space) for stages with at
 //! most 64 controls, null in the rows of stages without that control.
 
@@ -29,6 +30,7 @@ pub fn write_trace(path: &Path, rows: &[TraceRow], names: &[Vec<String>]) -> Res
         Field::new("jobs", DataType::Float64, false),
         Field::new("jreg", DataType::Float64, false),
         Field::new("gradient_norm", DataType::Float64, true),
+        Field::new("validation", DataType::Float64, true),
         Field::new("seconds", DataType::Float64, false),
     ];
     fields.extend(columns.iter().map(|c| Field::new(c, DataType::Float64, true)));
@@ -41,6 +43,7 @@ pub fn write_trace(path: &Path, rows: &[TraceRow], names: &[Vec<String>]) -> Res
         f64s(&|r| r.jobs),
         f64s(&|r| r.jreg),
         Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.gradient_norm))),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.validation))),
         f64s(&|r| r.seconds),
     ];
     for c in &columns {

@@ -6,8 +6,22 @@ use crate::calibration::train::Trained;
 use crate::config::Config;
 use crate::cost::metrics::{kge, nse};
 use crate::model::Inputs;
+use crate::model::ann::AnnWeights;
+use crate::model::ann_file::AnnFile;
 use crate::report::{CostPoint, Hydrograph, ParameterMap, Report, render};
 use std::path::{Path, PathBuf};
+
+/// A trained regionalization network with the descriptor transform of `config` on `inputs`.
+fn ann_file(config: &Config, inputs: &Inputs, net: &AnnWeights) -> AnnFile {
+    let domain = crate::calibration::control::Domain::of(config, inputs);
+    let descriptors = domain.descriptors.expect("an ann mapping ran on descriptors");
+    AnnFile {
+        net: net.clone(),
+        inputs: descriptors.names.clone(),
+        tfm: descriptors.tfm,
+        stats: descriptors.stats.clone(),
+    }
+}
 
 /// Discharge at the gauges before and after calibration \[m³/s\], `[T, G]`.
 pub struct Discharge<'a> {
@@ -38,8 +52,10 @@ pub fn write_train(
     let parameter_maps = trained.parameters.to_maps(&inputs.mesh);
     write_maps(&staging.file("parameters.safetensors"), &parameter_maps, &metadata)?;
     write_maps(&staging.file("initial_states.safetensors"), &trained.states.to_maps(&inputs.mesh), &metadata)?;
-    if let Some(shape) = config.structure.hydrology.net() {
-        super::write_weights(&staging.file("weights.safetensors"), config, shape, &trained.parameters.weights)?;
+    let ann = trained.parameters.ann.as_ref().map(|net| ann_file(config, inputs, net));
+    if config.structure.hydrology.net().is_some() || ann.is_some() {
+        let path = staging.file("weights.safetensors");
+        super::write_weights(&path, config, &trained.parameters.weights, ann.as_ref())?;
     }
     let names: Vec<Vec<String>> = trained.stages.iter().map(|s| s.names.clone()).collect();
     write_trace(&staging.file("trace.parquet"), &trained.trace, &names)?;
@@ -76,8 +92,11 @@ fn report(
             Hydrograph { code: codes[j].clone(), start_ms, dt_s: config.time.dt, observed, before, after, scores }
         })
         .collect();
-    let cost_curve =
-        trained.trace.iter().map(|r| CostPoint { stage: r.stage, iteration: r.iteration, cost: r.cost }).collect();
+    let cost_curve = trained
+        .trace
+        .iter()
+        .map(|r| CostPoint { stage: r.stage, iteration: r.iteration, cost: r.cost, validation: r.validation })
+        .collect();
     let units: Vec<(&str, &str)> = config.structure.parameters().iter().map(|v| (v.name, v.unit)).collect();
     let maps = maps
         .maps

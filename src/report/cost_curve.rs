@@ -37,7 +37,8 @@ fn stages(points: &[CostPoint]) -> Vec<Stage> {
 /// * `points` - every iteration of every stage, in the order they ran.
 pub(crate) fn figure(points: &[CostPoint]) -> String {
     let costs: Vec<f32> = points.iter().map(|p| p.cost as f32).collect();
-    let finite = || points.iter().map(|p| p.cost).filter(|c| c.is_finite());
+    let validation: Vec<f32> = points.iter().map(|p| p.validation.map_or(f32::NAN, |v| v as f32)).collect();
+    let finite = || points.iter().flat_map(|p| [p.cost, p.validation.unwrap_or(f64::NAN)]).filter(|c| c.is_finite());
     let (lo, hi) = (finite().fold(f64::INFINITY, f64::min), finite().fold(f64::NEG_INFINITY, f64::max));
     let has_data = lo.is_finite();
     let ((y0, y1), y_ticks) = if has_data { svg::nice_ticks(lo, hi, 5) } else { svg::nice_ticks(0.0, 1.0, 5) };
@@ -80,12 +81,22 @@ pub(crate) fn figure(points: &[CostPoint]) -> String {
         legend.push((class.as_str(), format!("stage {}", s.stage)));
         let _ = write!(
             summary,
-            "<li>stage {}: {n} iteration{}, cost {} → <b>{}</b></li>",
+            "<li>stage {}: {n} iteration{}, cost {} → <b>{}</b>",
             s.stage,
             if n == 1 { "" } else { "s" },
             fmt_sig(points[s.start].cost, 4),
             fmt_sig(points[s.end - 1].cost, 4)
         );
+        if let (Some(a), Some(b)) = (points[s.start].validation, points[s.end - 1].validation) {
+            let _ = write!(summary, "; validation {} → <b>{}</b>", fmt_sig(a, 4), fmt_sig(b, 4));
+        }
+        summary.push_str("</li>");
+    }
+    if validation.iter().any(|v| v.is_finite()) {
+        let vxy = |k: usize| (frame.px(k as f64), frame.py(validation[k] as f64));
+        let runs = envelope(&validation, frame.columns(), |c| c.is_finite());
+        let _ = write!(plot, r#"<path class="series s-validation" d="{}"/>"#, svg::path_data(&runs, vxy));
+        legend.push(("s-validation", "validation (held-out gauges)".to_string()));
     }
     plot.push_str(&svg::legend(&legend));
     if !has_data {
@@ -102,7 +113,18 @@ mod tests {
     use super::*;
 
     fn point(stage: usize, iteration: usize, cost: f64) -> CostPoint {
-        CostPoint { stage, iteration, cost }
+        CostPoint { stage, iteration, cost, validation: None }
+    }
+
+    #[test]
+    fn validation_is_a_dashed_series_with_its_scores() {
+        let points: Vec<CostPoint> = (0..10)
+            .map(|i| CostPoint { validation: Some(0.5 - 0.01 * i as f64), ..point(1, i, 0.4 - 0.02 * i as f64) })
+            .collect();
+        let html = figure(&points);
+        assert!(html.contains(r#"class="series s-validation""#));
+        assert!(html.contains("validation 0.5 → <b>0.41</b>"), "{html}");
+        assert!(html.contains("validation (held-out gauges)"));
     }
 
     #[test]

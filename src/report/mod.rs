@@ -23,7 +23,7 @@
 //! let report = Report {
 //!     title: "Calibration of Y3204040".into(),
 //!     summary: vec![("structure".into(), "gr4-lr".into())],
-//!     cost_curve: vec![CostPoint { stage: 0, iteration: 0, cost: 0.5 }],
+//!     cost_curve: vec![CostPoint { stage: 0, iteration: 0, cost: 0.5, validation: None }],
 //!     ..Report::default()
 //! };
 //! let html = render(&report);
@@ -84,6 +84,8 @@ pub struct CostPoint {
     pub iteration: usize,
     /// Cost [-]; non-finite values are gaps.
     pub cost: f64,
+    /// The validation cost on held-out gauges (`[validation]`), drawn dashed when present.
+    pub validation: Option<f64>,
 }
 
 /// A calibrated parameter on the grid.

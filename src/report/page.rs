@@ -47,6 +47,7 @@ svg text{font-family:inherit;fill:#333}
 .s-stage3{stroke:#e0892b;fill:#e0892b}
 .s-stage4{stroke:#6a4c93;fill:#6a4c93}
 .s-stage5{stroke:#5b6573;fill:#5b6573}
+.s-validation{stroke:#2b2d42;stroke-dasharray:5 3}
 .series{fill:none;stroke-width:1.3;stroke-linejoin:round;stroke-linecap:round}
 .s-obs.series{stroke-width:1.1}
 .legend path{fill:none;stroke-width:2.5}

@@ -75,3 +75,20 @@ impl Golden {
         self.metadata.get(key).unwrap_or_else(|| panic!("golden metadata {key} missing"))
     }
 }
+
+/// The example configuration `configs/<name>` with its `smash-data/` paths pointing at the datasets of
+/// the installed smash (where the golden cases read them), written to `dir`, its cache in `dir`.
+pub fn example_config(name: &str, dir: &std::path::Path) -> hydrograd::config::Config {
+    let golden_config = std::fs::read_to_string(case("lez").join("config.toml")).unwrap();
+    let flwdir = golden_config.lines().find_map(|l| l.strip_prefix("flwdir = ")).expect("flwdir in the golden config");
+    let datasets = std::path::Path::new(flwdir.trim_matches('"')).parent().unwrap().to_path_buf();
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
+    let text = std::fs::read_to_string(&example).unwrap();
+    assert!(text.contains("\"smash-data/"), "{name} reads smash's datasets from configs/smash-data");
+    let text = text.replace("\"smash-data/", &format!("\"{}/", datasets.display()));
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let mut config = hydrograd::config::Config::from_file(&path).unwrap();
+    config.cache_directory = dir.join("cache");
+    config
+}

@@ -60,10 +60,19 @@ CASES = {
     "cance_regional": ("Cance", "lr", "regional"),
     "lez_mlp": ("Lez", "lr", "hybrid"),
     "lez_mlp2": ("Lez", "lr", "hybrid"),
+    "lez_ode": ("Lez", "lr", "hybrid"),
+    "lez_ude": ("Lez", "lr", "hybrid"),
+    "lez_tutorial": ("Lez", "lr", "tutorial"),
+    "cance_ann": ("Cance", "lr", "ann"),
 }
 
-# hybrid cases: hydrological_module and hidden_neuron
-HYBRID = {"lez_mlp": ("gr4_mlp", 16), "lez_mlp2": ("gr4_mlp", [12, 6])}
+# hybrid cases: hydrological_module and hidden_neuron (None: no network)
+HYBRID = {
+    "lez_mlp": ("gr4_mlp", 16),
+    "lez_mlp2": ("gr4_mlp", [12, 6]),
+    "lez_ode": ("gr4_ode", None),
+    "lez_ude": ("gr4_ude", [12, 6]),
+}
 
 # cance_gaps: number of consecutive hourly prcp files removed, and nodata-patched files
 GAP_LEN = 24
@@ -110,6 +119,10 @@ def expected_files(case: str) -> list[str]:
         files += ["regional.safetensors"]
     if CASES[case][2] == "hybrid":
         files = ["config.toml", "mesh.safetensors", "hybrid.safetensors"]
+    if CASES[case][2] == "tutorial":
+        files = ["config.toml", "mesh.safetensors", "tutorial.safetensors"]
+    if CASES[case][2] == "ann":
+        files = ["config.toml", "mesh.safetensors", "ann.safetensors"]
     return files
 
 
@@ -534,9 +547,9 @@ def dump_regional(cdir: str, setup: dict, mesh: dict) -> None:
 
 
 def dump_hybrid(cdir: str, setup: dict, mesh: dict) -> str:
-    """A hybrid structure with non-zero network weights (normal, sd 0.3, seed 5; biases sd 0.1): discharge,
-    final states and cost of the forward run; smash's gradient of the default cost for distributed
-    parameters (keep transform) and every network weight."""
+    """A hybrid structure (gr4_mlp, gr4_ode, gr4_ude) with non-zero network weights where it has a network
+    (normal, sd 0.3, seed 5; biases sd 0.1): discharge, final states and cost of the forward run; smash's
+    gradient of the default cost for distributed parameters (keep transform) and every network weight."""
     common = {"verbose": False, "ncpu": 1}
     model = smash.Model(setup, mesh)
     rng = np.random.default_rng(5)
@@ -561,6 +574,66 @@ def dump_hybrid(cdir: str, setup: dict, mesh: dict) -> str:
     out["grad"] = np.asarray(g.grad, dtype=np.float64)
     save_file(out, os.path.join(cdir, "hybrid.safetensors"), metadata={"grad_names": ",".join(names)})
     return f"J = {ret.cost:.7f}; {len(names)} controls"
+
+
+INITIALIZERS = ["zeros", "uniform", "normal", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal"]
+
+
+def dump_tutorial(cdir: str, setup: dict, mesh: dict) -> str:
+    """smash's hybrid tutorial on Lez (user_guide/in_depth/hybrid_process_parameterization): gr4_mlp with 12
+    hidden neurons, pretraining of cp, ct, kexc, llr (uniform SBS, 2 iterations), weights he_uniform seed 23
+    scaled by 0.1, then L-BFGS-B (100 iterations) on everything; costs and timings of both stages. Also
+    the values of every initializer (weights seed 11, biases seed 12) for the network."""
+    common = {"verbose": False, "ncpu": 1}
+    out, meta = {}, {}
+    model = smash.Model(setup, mesh)
+    for name in INITIALIZERS:
+        model.set_nn_parameters_weight(initializer=name, random_state=11)
+        model.set_nn_parameters_bias(initializer=name, random_state=12)
+        for k, (w, b) in enumerate(zip(model.get_nn_parameters_weight(), model.get_nn_parameters_bias())):
+            # copies: smash returns views of its Fortran arrays, which the next call overwrites
+            out[f"init_{name}_weight_{k + 1}"], out[f"init_{name}_bias_{k + 1}"] = w.copy(), b.copy()
+    model.set_nn_parameters_weight(initializer="zeros")
+    model.set_nn_parameters_bias(initializer="zeros")
+    options = smash.default_optimize_options(model)
+    options["parameters"] = [p for p in options["parameters"] if "weight" not in p and "bias" not in p]
+    options["termination_crit"]["maxiter"] = 2
+    t0 = time.perf_counter()
+    pre = model.optimize(optimize_options=options, common_options=common, return_options={"cost": True})
+    t1 = time.perf_counter()
+    model.set_nn_parameters_weight(initializer="he_uniform", random_state=23)
+    model.set_nn_parameters_weight([w * 0.1 for w in model.get_nn_parameters_weight()])
+    for k, w in enumerate(model.get_nn_parameters_weight()):
+        out[f"start_weight_{k + 1}"] = w.copy()
+    t2 = time.perf_counter()
+    fine = model.optimize(optimizer="lbfgsb", common_options=common,
+                          return_options={"cost": True, "n_iter": True})
+    t3 = time.perf_counter()
+    out["pretrain_cost"] = np.array([pre.cost], dtype=np.float64)
+    out["cost"] = np.array([fine.cost], dtype=np.float64)
+    meta.update(pretrain_seconds=f"{t1 - t0:.3f}", finetune_seconds=f"{t3 - t2:.3f}", n_iter=str(int(fine.n_iter)))
+    save_file(out, os.path.join(cdir, "tutorial.safetensors"), metadata=meta)
+    return f"pretraining J = {pre.cost:.6f} ({t1 - t0:.1f} s), fine-tuning J = {fine.cost:.6f} ({t3 - t2:.1f} s)"
+
+
+# the ann regionalization of tests/reference_ann.rs: smash's default graph, adam
+ANN_OPTIONS = {"random_state": 11, "learning_rate": 0.01, "termination_crit": {"maxiter": 60}}
+ANN_GAUGES = ["V3524010", "V3517010"]
+
+
+def dump_ann(cdir: str, setup: dict, mesh: dict) -> str:
+    """smash's ann mapping on Cance (default graph, glorot_uniform seed 11, adam lr 0.01, 60 iterations)
+    trained on two gauges: the cost at every iteration (smash's callback), the final cost and the time."""
+    model = smash.Model(setup, mesh)
+    costs = []
+    t0 = time.perf_counter()
+    ret = model.optimize(mapping="ann", optimize_options=ANN_OPTIONS, cost_options={"gauge": ANN_GAUGES},
+                         common_options={"verbose": False, "ncpu": 1}, return_options={"cost": True},
+                         callback=lambda iopt: costs.append(float(iopt.cost)))
+    seconds = time.perf_counter() - t0
+    out = {"iter_cost": np.asarray(costs, dtype=np.float64), "cost": np.array([ret.cost], dtype=np.float64)}
+    save_file(out, os.path.join(cdir, "ann.safetensors"), metadata={"seconds": f"{seconds:.3f}"})
+    return f"ann: J {costs[0]:.5f} (iteration 1) -> {ret.cost:.5f} in {seconds:.1f} s"
 
 
 def build_case(case: str, out_dir: str, cache: dict) -> str:
@@ -597,9 +670,20 @@ def build_case(case: str, out_dir: str, cache: dict) -> str:
     if kind == "cost":
         return build_cost_case(cdir, setup, mesh, mesh_src, cache) + "; " + info
 
+    if kind == "ann":
+        write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
+        return info + "; " + dump_ann(cdir, setup, mesh)
+
+    if kind == "tutorial":
+        setup.update(hydrological_module="gr4_mlp", hidden_neuron=12)
+        write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
+        return info + "; " + dump_tutorial(cdir, setup, mesh)
+
     if kind == "hybrid":
         module, hidden = HYBRID[case]
-        setup.update(hydrological_module=module, hidden_neuron=hidden)
+        setup["hydrological_module"] = module
+        if hidden is not None:
+            setup["hidden_neuron"] = hidden
         write_config(os.path.join(cdir, "config.toml"), setup, mesh_src)
         return info + "; " + dump_hybrid(cdir, setup, mesh)
 

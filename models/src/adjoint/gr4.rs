@@ -6,6 +6,7 @@
 //! derivative is the second argument's for `min(e, ·)` in production, and zero for `max(0, x)` at
 //! `x = 0`; these are the choices that reproduce smash's Tapenade gradients (Cance, Lez).
 
+use super::interception::interception_reverse;
 use crate::Real;
 use crate::gr::interception::interception_scaled;
 use crate::lanes::Lane;
@@ -127,20 +128,7 @@ pub fn step_adjoint<V: Lane>(
         lam_pn = lam_pn + lam_x[2];
         lam_en = lam_en + lam_x[3];
     }
-    // interception: hi1 = hi0 + (p − ei − pn)/ci; en = e − ei; pn = max(0, p − ci(1 − hi0) − ei);
-    // ei = min(e, hi0·ci + p)
-    let ei = int.ei;
-    let mut lam_hi0 = lam_hi1;
-    let mut lam_ei = zero - lam_hi1 * inv_ci - lam_en;
-    lam_pn = lam_pn - lam_hi1 * inv_ci;
-    let mut lam_ci = zero - lam_hi1 * (p - ei - pn) * inv_ci * inv_ci;
-    let spills = ((zero - ci).mul_add(one - hi0, p) - ei).gt(zero);
-    lam_ci = lam_ci - V::select(spills, lam_pn * (one - hi0), zero);
-    lam_hi0 = lam_hi0 + V::select(spills, lam_pn * ci, zero);
-    lam_ei = lam_ei - V::select(spills, lam_pn, zero);
-    let from_store = hi0.mul_add(ci, p).lt(e);
-    lam_hi0 = lam_hi0 + V::select(from_store, lam_ei * ci, zero);
-    lam_ci = lam_ci + V::select(from_store, lam_ei * hi0, zero);
+    let (lam_hi0, lam_ci) = interception_reverse(p, e, ci, hi0, &int, lam_hi1, lam_pn, lam_en);
 
     // lanes with missing forcing skipped interception, production and exchange
     *lambda_st = [
@@ -277,6 +265,6 @@ impl<V: Lane> Production<V> {
 /// A constant in every lane (a function, not a closure: closures do not inherit the caller's target
 /// features, so they would not inline into the vectorised kernels).
 #[inline(always)]
-fn c<V: Lane>(x: f64) -> V {
+pub(super) fn c<V: Lane>(x: f64) -> V {
     V::splat(V::Scalar::from_f64(x))
 }

@@ -1,11 +1,13 @@
 //! The hydrology adjoint over a segment, one pack of cells at a time (the forward's lanes): from the
 //! states at the start of every step, which the segment's forward run kept (its tape), the steps are
-//! reversed with [`super::gr4::step_adjoint`].
+//! reversed with [`super::gr4::step_adjoint`] (gr4, gr4_mlp) or [`super::ode::step_adjoint`] (gr4_ode,
+//! gr4_ude).
 
-use super::gr4::step_adjoint;
+use super::gr4::{NetAdjoint, Params, States};
+use super::{gr4, ode};
 use crate::Real;
 use crate::lanes::{Lane, Pack};
-use crate::nn::{Activations, Mlp};
+use crate::nn::{Activations, Mlp, MlpShape};
 use crate::simulation::{Kernel, load};
 use crate::structure::HydrologicalModule;
 
@@ -99,26 +101,15 @@ fn segment_adjoint<V: Lane>(
             lq[t * l + i] = v;
         }
     }
-    match job.module.net() {
-        None => {
-            for t in (0..job.tc).rev() {
-                let (p, e) = forcing(job, t);
-                let start: [V; 3] = lanes(&tape[t * 3 * l..]);
-                let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
-                step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, None);
-            }
+    let steps = Steps { job, par, beta, tape, lq, to_m3s };
+    match job.module {
+        HydrologicalModule::Gr4 => steps.reverse::<Gr4Reverse>(&mut lam_st, &mut lam_par, None),
+        HydrologicalModule::Gr4Ode => steps.reverse::<OdeReverse>(&mut lam_st, &mut lam_par, None),
+        HydrologicalModule::Gr4Mlp(shape) => {
+            steps.reverse_with_network::<Gr4Reverse>(shape, &mut lam_st, &mut lam_par, lambda_w)
         }
-        Some(shape) => {
-            let (mlp, mut act) = (Mlp { shape, weights: job.weights }, Activations::default());
-            let mut grad = vec![V::splat(V::Scalar::ZERO); shape.len()];
-            for t in (0..job.tc).rev() {
-                let (p, e) = forcing(job, t);
-                let start: [V; 3] = lanes(&tape[t * 3 * l..]);
-                let lambda_q = V::from_slice(&lq[t * l..]) * to_m3s;
-                let net = Some((&mlp, &mut act, grad.as_mut_slice()));
-                step_adjoint(p, e, &par, &start, beta, lambda_q, &mut lam_st, &mut lam_par, net);
-            }
-            add_lanes(&grad, job.width, lambda_w);
+        HydrologicalModule::Gr4Ude(shape) => {
+            steps.reverse_with_network::<OdeReverse>(shape, &mut lam_st, &mut lam_par, lambda_w)
         }
     }
     for (k, v) in lam_st.iter().enumerate() {
@@ -126,6 +117,104 @@ fn segment_adjoint<V: Lane>(
     }
     for (k, v) in lam_par.iter().enumerate() {
         v.write_to(&mut lambda_par[k * l..]);
+    }
+}
+
+/// The reverse of one step of a module.
+trait StepReverse {
+    #[allow(clippy::too_many_arguments)]
+    fn step<V: Lane>(
+        p: V,
+        e: V,
+        par: &Params<V>,
+        start: &States<V>,
+        beta: V,
+        lambda_q: V,
+        lam_st: &mut States<V>,
+        lam_par: &mut Params<V>,
+        net: NetAdjoint<'_, '_, V>,
+    );
+}
+
+struct Gr4Reverse;
+
+impl StepReverse for Gr4Reverse {
+    #[inline(always)]
+    fn step<V: Lane>(
+        p: V,
+        e: V,
+        par: &Params<V>,
+        start: &States<V>,
+        beta: V,
+        lambda_q: V,
+        lam_st: &mut States<V>,
+        lam_par: &mut Params<V>,
+        net: NetAdjoint<'_, '_, V>,
+    ) {
+        gr4::step_adjoint(p, e, par, start, beta, lambda_q, lam_st, lam_par, net)
+    }
+}
+
+struct OdeReverse;
+
+impl StepReverse for OdeReverse {
+    #[inline(always)]
+    fn step<V: Lane>(
+        p: V,
+        e: V,
+        par: &Params<V>,
+        start: &States<V>,
+        _: V,
+        lambda_q: V,
+        lam_st: &mut States<V>,
+        lam_par: &mut Params<V>,
+        net: NetAdjoint<'_, '_, V>,
+    ) {
+        ode::step_adjoint(p, e, par, start, lambda_q, lam_st, lam_par, net)
+    }
+}
+
+/// The segment's steps of one pack, to reverse.
+struct Steps<'a, V: Lane> {
+    job: &'a PackSegment<'a, V::Scalar>,
+    par: [V; 4],
+    beta: V,
+    tape: &'a [V::Scalar],
+    /// ∂J/∂qt \[per m³/s\], `[K, LANES]`.
+    lq: &'a [V::Scalar],
+    to_m3s: V,
+}
+
+impl<V: Lane> Steps<'_, V> {
+    #[inline(always)]
+    fn reverse<R: StepReverse>(&self, lam_st: &mut States<V>, lam_par: &mut Params<V>, net: NetAdjoint<'_, '_, V>) {
+        let l = V::WIDTH;
+        let mut net = net;
+        for t in (0..self.job.tc).rev() {
+            let (p, e) = forcing(self.job, t);
+            let start: [V; 3] = lanes(&self.tape[t * 3 * l..]);
+            let lambda_q = V::from_slice(&self.lq[t * l..]) * self.to_m3s;
+            let net = match &mut net {
+                Some((mlp, act, grad)) => Some((*mlp, &mut **act, &mut **grad)),
+                None => None,
+            };
+            R::step(p, e, &self.par, &start, self.beta, lambda_q, lam_st, lam_par, net);
+        }
+    }
+
+    /// [`Steps::reverse`] of a hybrid module: the pack's ∂J/∂weights are added to `lambda_w` `[W]`.
+    #[inline(always)]
+    fn reverse_with_network<R: StepReverse>(
+        &self,
+        shape: MlpShape,
+        lam_st: &mut States<V>,
+        lam_par: &mut Params<V>,
+        lambda_w: &mut [V::Scalar],
+    ) {
+        let (mlp, mut act) = (Mlp { shape, weights: self.job.weights }, Activations::default());
+        let mut grad = vec![V::splat(V::Scalar::ZERO); shape.len()];
+        self.reverse::<R>(lam_st, lam_par, Some((&mlp, &mut act, grad.as_mut_slice())));
+        add_lanes(&grad, self.job.width, lambda_w);
     }
 }
 

@@ -11,6 +11,8 @@
 
 pub mod gr4;
 mod hydrology;
+mod interception;
+pub mod ode;
 pub mod routing;
 
 pub use hydrology::AdjointKernel;

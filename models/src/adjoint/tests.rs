@@ -163,6 +163,21 @@ fn gr4_mlp_gradient_equals_finite_differences() {
 }
 
 #[test]
+fn gr4_ode_gradient_equals_finite_differences() {
+    check_module_against_finite_differences(case_of(HydrologicalModule::Gr4Ode, RoutingModule::Lr));
+}
+
+#[test]
+fn gr4_ude_gradient_equals_finite_differences() {
+    for hidden in [&[5][..], &[4, 3]] {
+        let mut case = case_of(HydrologicalModule::Gr4Ude(MlpShape::new(hidden).unwrap()), RoutingModule::Kw);
+        let w = case.batch.weights.len();
+        case.batch.weights = (0..w).map(|k| 0.3 * ((k as f64) * 0.61 + 0.2).sin()).collect();
+        check_module_against_finite_differences(case);
+    }
+}
+
+#[test]
 fn checkpointed_segments_give_the_single_segment_gradient() {
     for routing in [RoutingModule::Lr, RoutingModule::Kw] {
         let case = case(routing);

@@ -4,5 +4,6 @@ pub mod ci_adjust;
 pub mod exchange;
 pub mod gr4;
 pub mod interception;
+pub mod ode;
 pub mod production;
 pub mod transfer;

@@ -6,7 +6,7 @@ use crate::Real;
 use crate::gr::{ci_adjust, production::percolation_beta};
 use crate::lanes::{Lane, Pack};
 use crate::nn::{Activations, Mlp};
-use crate::structure::{Gr4, Gr4Mlp, HydrologicalModule, HydrologyStep};
+use crate::structure::{Gr4, Gr4Mlp, Gr4Ode, Gr4Ude, HydrologicalModule, HydrologyStep};
 
 /// Maximum number of parameters or states of a hydrological module.
 pub(crate) const MAX_VARS: usize = 8;
@@ -142,6 +142,8 @@ fn run_module<V: Lane>(
     match job.module {
         HydrologicalModule::Gr4 => run_pack::<Gr4, V>(job, nparams, params, states, q, tape),
         HydrologicalModule::Gr4Mlp(_) => run_pack::<Gr4Mlp, V>(job, nparams, params, states, q, tape),
+        HydrologicalModule::Gr4Ode => run_pack::<Gr4Ode, V>(job, nparams, params, states, q, tape),
+        HydrologicalModule::Gr4Ude(_) => run_pack::<Gr4Ude, V>(job, nparams, params, states, q, tape),
     }
 }
 

@@ -2,7 +2,7 @@
 #![allow(clippy::needless_range_loop)] // the reference loops index several arrays, as in smash
 
 use super::*;
-use crate::gr::{gr4, production::percolation_beta};
+use crate::gr::{gr4, ode, production::percolation_beta};
 use crate::nn::{Activations, Mlp, MlpShape};
 use crate::routing::{kw, lag0, lr};
 use crate::structure::HydrologicalModule;
@@ -89,12 +89,17 @@ fn reference<T: Real>(setup: &Setup<'_>, f: &Forcing<'_, T>, b: &mut Batch<T>) -
                 let params: Vec<T> = (0..4).map(|k| par(k, c)).collect();
                 let mut st: Vec<T> = (0..3).map(|k| b.states[(k * s + set) * n + c]).collect();
                 let (p, e) = (f.prcp[t * n + c], f.pet[t * n + c]);
-                let qt = match setup.structure.hydrology.net() {
-                    None => gr4::step(p, e, &params, &mut st, beta),
-                    Some(shape) => {
-                        let nw = shape.len();
-                        let net = Mlp { shape, weights: &b.weights[set * nw..(set + 1) * nw] };
-                        gr4::step_with(p, e, &params, &mut st, beta, Some((&net, &mut Activations::default())))
+                let nw = setup.structure.hydrology.nweights();
+                let weights = &b.weights[set * nw..(set + 1) * nw];
+                let mut act = Activations::default();
+                let qt = match setup.structure.hydrology {
+                    HydrologicalModule::Gr4 => gr4::step(p, e, &params, &mut st, beta),
+                    HydrologicalModule::Gr4Mlp(shape) => {
+                        gr4::step_with(p, e, &params, &mut st, beta, Some((&Mlp { shape, weights }, &mut act)))
+                    }
+                    HydrologicalModule::Gr4Ode => ode::step(p, e, &params, &mut st, None),
+                    HydrologicalModule::Gr4Ude(shape) => {
+                        ode::step(p, e, &params, &mut st, Some((&Mlp { shape, weights }, &mut act)))
                     }
                 };
                 for k in 0..3 {
@@ -172,6 +177,33 @@ fn gr4_mlp_driver_equals_the_time_outer_loop() {
         compare_module::<f32>(module, RoutingModule::Lr, 2, 1 << 20);
         compare_module::<f64>(module, RoutingModule::Kw, 3, 3 * 12 * 5);
     }
+}
+
+#[test]
+fn ode_drivers_equal_the_time_outer_loop() {
+    compare_module::<f32>(HydrologicalModule::Gr4Ode, RoutingModule::Lr, 2, 1 << 20);
+    compare_module::<f64>(HydrologicalModule::Gr4Ode, RoutingModule::Kw, 3, 3 * 12 * 5);
+    for hidden in [&[16][..], &[8, 5]] {
+        let module = HydrologicalModule::Gr4Ude(MlpShape::new(hidden).unwrap());
+        compare_module::<f32>(module, RoutingModule::Lr, 2, 1 << 20);
+        compare_module::<f64>(module, RoutingModule::Lag0, 3, 3 * 12 * 5);
+    }
+}
+
+#[test]
+fn gr4_ude_with_zero_weights_is_gr4_ode() {
+    let net = network();
+    let outlets = [11, 10, 3];
+    let (prcp, pet) = forcing::<f32>(60, net.len());
+    let f = Forcing { ntime: 60, prcp: &prcp, pet: &pet };
+    let run = |hydrology| {
+        let structure = Structure { hydrology, routing: RoutingModule::Lr };
+        let setup = Setup { structure, network: &net, dt: 3600.0, outlets: &outlets };
+        forward(&setup, &f, &mut batch::<f32>(&structure, 2, net.len()), &RunOptions::default()).unwrap()
+    };
+    let ode = run(HydrologicalModule::Gr4Ode);
+    assert_eq!(run(HydrologicalModule::Gr4Ude(MlpShape::DEFAULT)), ode);
+    assert_ne!(ode, run(HydrologicalModule::Gr4), "the ODE is another model");
 }
 
 #[test]
