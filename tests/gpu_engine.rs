@@ -103,3 +103,34 @@ fn cance_gradient_on_the_gpu_equals_the_cpu() {
     }
     check_gradient("cance", Precision::F64, 1e-10);
 }
+
+/// The regionalization mappings on the GPU engine: the mapping runs on the host, the model and its
+/// adjoint on the device; ∂J/∂x of multi-linear and ann equals the CPU engine's.
+#[test]
+fn regional_mappings_on_the_gpu_equal_the_cpu() {
+    use hydrograd::calibration::control::{ControlSpace, ControlTfm, Domain, Mapping, Selection};
+    let (config, inputs) = inputs("cance_regional", Precision::F32);
+    let (parameters, states) = initial_fields(&config, &inputs).unwrap();
+    let s = config.structure;
+    let infos = (&s.parameters()[..], &s.states()[..]);
+    let domain = Domain::of(&config, &inputs);
+    let cost = GaugeCost::new(&config, &inputs, &RawCostOptions::default(), "cost_options").unwrap();
+    let cells = gauge_cells(&inputs.mesh);
+    for (mapping, tfm) in [(Mapping::MultiLinear, ControlTfm::Normalize), (Mapping::Ann, ControlTfm::Keep)] {
+        let selection = Selection { random_state: 3, ..Selection::default() };
+        let space = ControlSpace::new(mapping, tfm, &selection, infos, (&parameters, &states), &domain).unwrap();
+        let x: Vec<f64> = space.first_guess(&parameters, &states).iter().map(|v| v + 0.05).collect();
+        let (mut p, mut st) = (parameters.clone(), states.clone());
+        space.apply(&x, &mut p, &mut st);
+        let grad_on = |device| {
+            let g = gradient(&on(device, &config), &inputs, &p, &st, &cells, &cost, &AdjointOptions::default())
+                .unwrap_or_else(|e| panic!("{} on {device}: {e}", mapping.name()));
+            (g.cost, space.pull_back(&x, &g.parameters, &g.states))
+        };
+        let ((j_cpu, g_cpu), (j_gpu, g_gpu)) = (grad_on(DeviceKind::Cpu), grad_on(DeviceKind::Wgpu));
+        let err = scaled_error(&g_gpu, &g_cpu);
+        println!("{}: J {j_gpu} on the GPU, {j_cpu} on the CPU; ∂J/∂x error {err:.1e}", mapping.name());
+        assert!((j_gpu - j_cpu).abs() <= 1e-5 * j_cpu, "{}: cost", mapping.name());
+        assert!(err <= 1e-5, "{}: ∂J/∂x differs by {err:.2e}", mapping.name());
+    }
+}
