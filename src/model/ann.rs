@@ -222,7 +222,10 @@ impl Ann<'_> {
 mod tests {
     use super::*;
 
-    fn case() -> (AnnShape, Vec<f64>, Vec<f64>, Vec<(f64, f64)>) {
+    /// A network, its weights, descriptors `[2, 7]` and output bounds.
+    type Case = (AnnShape, Vec<f64>, Vec<f64>, Vec<(f64, f64)>);
+
+    fn case() -> Case {
         let shape =
             AnnShape { inputs: 2, layers: vec![(5, Activation::Relu), (3, Activation::Silu), (2, Activation::Tanh)] };
         let weights: Vec<f64> = (0..shape.len()).map(|k| 0.6 * ((k as f64) * 0.71 + 0.4).sin()).collect();

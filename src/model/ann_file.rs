@@ -5,7 +5,7 @@
 //! that a later run maps its own descriptors exactly as training did.
 
 use super::ann::{Activation, AnnShape, AnnWeights};
-use super::weights::{WeightsError, WeightsFile, split};
+use super::weights::{NamedTensor, WeightsError, WeightsFile, split};
 use crate::calibration::descriptors::{DescriptorStats, DescriptorTfm};
 
 /// A regionalization network with the descriptor transform it was trained on.
@@ -20,7 +20,7 @@ pub struct AnnFile {
 
 impl AnnFile {
     /// The tensors and metadata entries of the network.
-    pub fn encode(&self) -> (Vec<(String, Vec<usize>, Vec<f64>)>, Vec<(String, String)>) {
+    pub fn encode(&self) -> (Vec<NamedTensor>, Vec<(String, String)>) {
         let shape = &self.net.shape;
         let join = |v: Vec<String>| v.join(",");
         let metadata = vec![

@@ -66,8 +66,11 @@ pub fn metadata(module: HydrologicalModule, shape: MlpShape) -> Vec<(String, Str
     out
 }
 
+/// A named f64 tensor: `(name, shape, values)`.
+pub type NamedTensor = (String, Vec<usize>, Vec<f64>);
+
 /// The named tensors of a flat weight vector: `tensors` `(name, shape)` in order over `weights`.
-pub fn split(tensors: Vec<(String, Vec<usize>)>, weights: &[f64]) -> Vec<(String, Vec<usize>, Vec<f64>)> {
+pub fn split(tensors: Vec<(String, Vec<usize>)>, weights: &[f64]) -> Vec<NamedTensor> {
     let mut at = 0;
     let out = tensors
         .into_iter()
@@ -87,10 +90,7 @@ pub fn encode(shape: MlpShape, weights: &[f64], metadata: Vec<(String, String)>)
 }
 
 /// Encodes named f64 tensors `(name, shape, values)` as safetensors bytes.
-pub fn encode_tensors(
-    tensors: Vec<(String, Vec<usize>, Vec<f64>)>,
-    metadata: Vec<(String, String)>,
-) -> Result<Vec<u8>, String> {
+pub fn encode_tensors(tensors: Vec<NamedTensor>, metadata: Vec<(String, String)>) -> Result<Vec<u8>, String> {
     let data: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()
         .map(|(name, dims, values)| (name, dims, values.iter().flat_map(|v| v.to_le_bytes()).collect()))

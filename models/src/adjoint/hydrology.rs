@@ -194,6 +194,8 @@ impl<V: Lane> Steps<'_, V> {
             let (p, e) = forcing(self.job, t);
             let start: [V; 3] = lanes(&self.tape[t * 3 * l..]);
             let lambda_q = V::from_slice(&self.lq[t * l..]) * self.to_m3s;
+            // a match, not `Option::map` with a closure: closures do not inherit the kernel's target features
+            #[allow(clippy::manual_map)]
             let net = match &mut net {
                 Some((mlp, act, grad)) => Some((*mlp, &mut **act, &mut **grad)),
                 None => None,
