@@ -17,7 +17,7 @@ pub use transform::ControlTfm;
 
 use crate::calibration::descriptors::Descriptors;
 use crate::model::Fields;
-use crate::model::ann::AnnShape;
+use crate::model::ann::{AnnLayers, AnnShape};
 use crate::optim::Bounds;
 use ann::AnnBlock;
 use hydrograd_models::nn::MlpShape;
@@ -100,8 +100,9 @@ pub struct Selection<'a> {
     pub bounds: &'a [(String, (f64, f64))],
     /// `descriptor`: the descriptors of each variable in a regional mapping (default: all).
     pub descriptors: &'a [(String, Vec<String>)],
-    /// `net`: the graph of an `ann` mapping (default: smash's for the number of descriptors and variables).
-    pub net: Option<&'a AnnShape>,
+    /// `net`: the layers of an `ann` mapping (default: smash's graph for the number of descriptors and
+    /// variables).
+    pub net: Option<&'a AnnLayers>,
     /// The seed of an `ann` network's first weights.
     pub random_state: u32,
 }
@@ -160,8 +161,6 @@ pub enum ControlError {
     UnknownDescriptor { name: String, descriptor: String, choices: String },
     #[error("optimize_options.descriptor: '{name}' is not optimized in this stage, or the mapping is not regional")]
     DescriptorNotOptimized { name: String },
-    #[error("optimize_options.net: {message}")]
-    Net { message: String },
 }
 
 /// The controls of a calibration stage.
@@ -291,7 +290,7 @@ impl ControlSpace {
         let tensors: Vec<NetTensor> =
             all_tensors.into_iter().filter(|t| names.is_empty() || names.contains(&t.name)).collect();
         let ann = match (&descriptors, mapping) {
-            (Some(d), Mapping::Ann) => Some(ann_block(&variables, d, selection, parameters, domain)?),
+            (Some(d), Mapping::Ann) => Some(ann_block(&variables, d, selection, parameters, domain)),
             _ => None,
         };
         let len = offset + tensors.iter().map(NetTensor::len).sum::<usize>() + ann.as_ref().map_or(0, AnnBlock::len);
@@ -535,33 +534,23 @@ impl ControlSpace {
     }
 }
 
-/// The network block of an `ann` mapping over `variables`: the configured graph (checked against the
-/// descriptors and variables) or smash's default, from the current network when it fits.
+/// The network block of an `ann` mapping over `variables`: the configured layers or smash's default
+/// graph, from the current network when it fits.
 fn ann_block(
     variables: &[Variable],
     descriptors: &Descriptors,
     selection: &Selection<'_>,
     parameters: &Fields,
     domain: &Domain<'_>,
-) -> Result<AnnBlock, ControlError> {
+) -> AnnBlock {
     let (nd, ncv) = (descriptors.len(), variables.len());
     let shape = match selection.net {
-        Some(shape) => {
-            if shape.inputs != nd || shape.outputs() != ncv {
-                let message = format!(
-                    "the network maps {} inputs to {} outputs; this stage has {nd} descriptors and {ncv} variables",
-                    shape.inputs,
-                    shape.outputs()
-                );
-                return Err(ControlError::Net { message });
-            }
-            shape.clone()
-        }
+        Some(layers) => layers.shape(nd, ncv),
         None => AnnShape::smash_default(nd, ncv, domain.nrow, domain.ncol),
     };
     let names = variables.iter().map(|v| v.info.name.to_string()).collect();
     let bounds = variables.iter().map(|v| v.bounds).collect();
-    Ok(AnnBlock::new(shape, names, bounds, parameters.ann.as_ref(), selection.random_state))
+    AnnBlock::new(shape, names, bounds, parameters.ann.as_ref(), selection.random_state)
 }
 
 /// The descriptors of variable `name` in a regional mapping: those of `optimize_options.descriptor`, else

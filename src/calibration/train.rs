@@ -124,12 +124,10 @@ pub fn train(
             (Mapping::Ann, None) => log.borrow_mut().random_state(number, "ann", clock_seed)?,
             (_, seed) => seed.unwrap_or(0),
         };
-        let ndescriptors = domain.descriptors.as_ref().map_or(0, |d| d.len());
-        let net = stage.ann_shape(ndescriptors, stage_variables(config, stage));
         let space = ControlSpace::new(
             stage.mapping,
             stage.control_tfm,
-            &stage.selection(net.as_ref(), random_state),
+            &stage.selection(random_state),
             (&structure.parameters(), &structure.states()),
             (&parameters, &states),
             &domain,
@@ -202,17 +200,6 @@ fn initialize_network(
         initialize(weights, shape, which, spec, seed);
     }
     Ok(())
-}
-
-/// How many variables stage `stage` maps: its `parameters` (network tensors aside), or every optimizable
-/// parameter.
-fn stage_variables(config: &Config, stage: &StageConfig) -> usize {
-    let s = config.structure;
-    if stage.parameters.is_empty() {
-        return s.parameters().iter().filter(|v| v.optimizable).count();
-    }
-    let infos = [s.parameters(), s.states()].concat();
-    infos.iter().filter(|v| v.optimizable && stage.parameters.iter().any(|n| n == v.name)).count()
 }
 
 /// A seed from the clock's nanoseconds.

@@ -3,7 +3,7 @@
 use super::ConfigError;
 use crate::calibration::control::{ControlTfm, Mapping, Selection};
 use crate::cost::RawCostOptions;
-use crate::model::ann::{Activation, AnnShape};
+use crate::model::ann::{Activation, AnnLayers};
 use crate::model::initializer::{InitSpec, Initializer};
 use crate::optim::{Optimizer, TerminationCrit};
 use serde::Deserialize;
@@ -107,9 +107,8 @@ pub struct StageConfig {
     pub cost_options: RawCostOptions,
     /// Network weights and biases set before the stage starts (`[train.stage.init]`).
     pub init: StageInit,
-    /// `optimize_options.net` of an `ann` mapping: hidden layers `(neurons, activation)` and the output
-    /// activation (default: smash's graph).
-    pub net: Option<(Vec<(usize, Activation)>, Activation)>,
+    /// `optimize_options.net` of an `ann` mapping (default: smash's graph).
+    pub net: Option<AnnLayers>,
     /// `optimize_options.random_state`: the seed of an `ann` network's first weights (drawn when absent).
     pub random_state: Option<u32>,
 }
@@ -129,18 +128,11 @@ impl StageInit {
 }
 
 impl StageConfig {
-    /// What the stage optimizes, as the control space takes it, with the graph `net` of an `ann`
-    /// mapping (see [`StageConfig::ann_shape`]) and the seed of its first weights.
-    pub fn selection<'a>(&'a self, net: Option<&'a AnnShape>, random_state: u32) -> Selection<'a> {
-        Selection { names: &self.parameters, bounds: &self.bounds, descriptors: &self.descriptors, net, random_state }
-    }
-
-    /// The configured graph of an `ann` mapping for `inputs` descriptors and `outputs` variables.
-    pub fn ann_shape(&self, inputs: usize, outputs: usize) -> Option<AnnShape> {
-        let (hidden, output) = self.net.as_ref()?;
-        let mut layers = hidden.clone();
-        layers.push((outputs, *output));
-        Some(AnnShape { inputs, layers })
+    /// What the stage optimizes, as the control space takes it, with `random_state` the seed of an `ann`
+    /// network's first weights.
+    pub fn selection(&self, random_state: u32) -> Selection<'_> {
+        let (names, bounds, descriptors) = (&self.parameters, &self.bounds, &self.descriptors);
+        Selection { names, bounds, descriptors, net: self.net.as_ref(), random_state }
     }
 }
 
@@ -263,7 +255,7 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
             }
             let hidden =
                 raw.layers.iter().zip(&names).map(|(&n, a)| Ok((n, activation(key, a)?))).collect::<Result<_, _>>()?;
-            Some((hidden, activation(key, &raw.output_activation)?))
+            Some(AnnLayers { hidden, output: activation(key, &raw.output_activation)? })
         }
     };
     let random_state =

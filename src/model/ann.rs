@@ -138,6 +138,23 @@ pub struct AnnWeights {
     pub values: Vec<f64>,
 }
 
+/// A configured graph without its sizes at the ends: the hidden layers `(neurons, activation)` and the
+/// output activation (`optimize_options.net`). The inputs are the descriptors, the outputs the variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnLayers {
+    pub hidden: Vec<(usize, Activation)>,
+    pub output: Activation,
+}
+
+impl AnnLayers {
+    /// The graph for `inputs` descriptors and `outputs` variables.
+    pub fn shape(&self, inputs: usize, outputs: usize) -> AnnShape {
+        let mut layers = self.hidden.clone();
+        layers.push((outputs, self.output));
+        AnnShape { inputs, layers }
+    }
+}
+
 /// A network with its weights `[W]` on the descriptors of `N` cells.
 pub struct Ann<'a> {
     pub shape: &'a AnnShape,
