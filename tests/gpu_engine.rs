@@ -3,7 +3,9 @@
 //! (configuration, mesh, forcing, parameters, cost). CI runs it on Mesa's lavapipe.
 //!
 //! Acceptance (issue 4): GPU and CPU within 1e-5 relative in f32 (the error over the series' peak), and
-//! in f64 within 1e-10.
+//! in f64 within 1e-10. Issue 5: the hybrid structures of smash's Lez golden cases (gr4_mlp with one and
+//! two hidden layers, gr4_ode, gr4_ude with smash's random weights) and the regionalization mappings
+//! on the GPU engine, within 1e-5 of the CPU.
 #![cfg(feature = "wgpu")]
 
 mod common;
@@ -132,5 +134,55 @@ fn regional_mappings_on_the_gpu_equal_the_cpu() {
         println!("{}: J {j_gpu} on the GPU, {j_cpu} on the CPU; ∂J/∂x error {err:.1e}", mapping.name());
         assert!((j_gpu - j_cpu).abs() <= 1e-5 * j_cpu, "{}: cost", mapping.name());
         assert!(err <= 1e-5, "{}: ∂J/∂x differs by {err:.2e}", mapping.name());
+    }
+}
+
+/// The hybrid structures on the GPU engine with smash's weights (golden cases `lez_mlp`, `lez_mlp2`,
+/// `lez_ode`, `lez_ude`): discharge, final states and ∂J/∂(parameters, states, weights) equal the CPU
+/// engine's, and the discharge equals smash's.
+#[test]
+fn hybrid_structures_on_the_gpu_equal_the_cpu() {
+    for name in ["lez_mlp", "lez_mlp2", "lez_ode", "lez_ude"] {
+        let (config, inputs) = inputs(name, Precision::F32);
+        let golden = common::Golden::load(name, "hybrid.safetensors");
+        let (mut parameters, states) = initial_fields(&config, &inputs).unwrap();
+        if let Some(shape) = config.structure.hydrology.net() {
+            parameters.weights = shape.tensors().iter().flat_map(|(t, _)| golden.get(t).to_vec()).collect();
+        }
+        let raw: RawCostOptions = toml::from_str("jobs_cmpt = [\"nse\", \"kge\"]\ngauge = \"all\"").unwrap();
+        let cost = GaugeCost::new(&config, &inputs, &raw, "cost_options").unwrap();
+        let cells = gauge_cells(&inputs.mesh);
+        let grad_on = |device| {
+            gradient(&on(device, &config), &inputs, &parameters, &states, &cells, &cost, &AdjointOptions::default())
+                .unwrap_or_else(|e| panic!("{name} on {device}: {e}"))
+        };
+        let (cpu, gpu) = (grad_on(DeviceKind::Cpu), grad_on(DeviceKind::Wgpu));
+        let as_f64 = |q: &[f32]| q.iter().map(|&v| v as f64).collect::<Vec<_>>();
+        let q_err = scaled_error(&as_f64(&gpu.qsim), &as_f64(&cpu.qsim));
+        // smash's discharge [G, T] against the GPU's [T, G], relative to each gauge's peak
+        let (nt, g) = (config.time.ntime, inputs.mesh.gauges.len());
+        let smash = golden.get("qsim");
+        let smash_err = (0..g)
+            .map(|j| {
+                let ours: Vec<f64> = (0..nt).map(|t| gpu.qsim[t * g + j] as f64).collect();
+                scaled_error(&ours, &smash[j * nt..(j + 1) * nt])
+            })
+            .fold(0.0f64, f64::max);
+        let mut errors = vec![("discharge".to_string(), q_err)];
+        for (ours, theirs) in
+            [(&gpu.parameters, &cpu.parameters), (&gpu.states, &cpu.states), (&gpu.final_states, &cpu.final_states)]
+        {
+            for var in theirs.names.iter().filter(|v| **v != "ci") {
+                errors.push((var.to_string(), scaled_error(ours.get(var).unwrap(), theirs.get(var).unwrap())));
+            }
+        }
+        if !cpu.parameters.weights.is_empty() {
+            errors.push(("weights".into(), scaled_error(&gpu.parameters.weights, &cpu.parameters.weights)));
+        }
+        let worst = errors.iter().fold(0.0f64, |m, (_, e)| m.max(*e));
+        println!("{name}: GPU vs CPU largest error {worst:.1e} ({errors:?}); discharge vs smash {smash_err:.1e}");
+        assert!((gpu.cost - cpu.cost).abs() <= 1e-5 * cpu.cost.abs(), "{name}: cost {} vs {}", gpu.cost, cpu.cost);
+        assert!(worst <= 1e-5, "{name}: the GPU engine differs from the CPU's: {errors:?}");
+        assert!(smash_err <= 1e-4, "{name}: the GPU's discharge differs from smash's by {smash_err:.1e}");
     }
 }

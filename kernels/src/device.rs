@@ -72,8 +72,6 @@ pub enum DeviceError {
     Unavailable { device: DeviceKind, reason: String },
     /// The device cannot compute in the requested precision.
     Precision { device: DeviceKind, precision: &'static str },
-    /// The GPU engine has no kernel for this model structure.
-    Unsupported { device: DeviceKind, module: &'static str },
 }
 
 impl fmt::Display for DeviceError {
@@ -92,11 +90,6 @@ impl fmt::Display for DeviceError {
             DeviceError::Precision { device, precision } => {
                 write!(f, "device `{device}` does not support {precision} arithmetic in its kernels")
             }
-            DeviceError::Unsupported { device, module } => write!(
-                f,
-                "the GPU engine (device `{device}`) has no kernel for hydrological_module `{module}` yet; \
-                 run it with --device cpu"
-            ),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! # hydrograd-kernels
 //!
-//! The GPU engine of hydrograd: the gr4 time loop and the routing of `hydrograd-models` written as
-//! cubecl kernels, forward and adjoint, batched over parameter sets, and run on any cubecl runtime
-//! (wgpu: Vulkan / Metal / WebGPU; CUDA behind the `cuda` feature).
+//! The GPU engine of hydrograd: the time loops of the gr4 family (gr4, gr4_mlp, gr4_ode, gr4_ude) and
+//! the routing of `hydrograd-models` written as cubecl kernels, forward and adjoint, batched over
+//! parameter sets, and run on any cubecl runtime (wgpu: Vulkan / Metal / WebGPU; CUDA behind the
+//! `cuda` feature).
 //!
 //! The kernels keep the batch contract of the CPU engine (`hydrograd_models::simulation`): parameters
 //! and states `[P or K, S, N]`, forcing `[T, N]` shared by the S parameter sets, discharge at the
@@ -24,7 +25,13 @@ pub mod gpu;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub mod gr4;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod hydrology;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub mod math;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod nn;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod ode;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod outlets;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]

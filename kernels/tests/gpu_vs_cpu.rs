@@ -1,6 +1,7 @@
 //! The GPU engine against the CPU engine (the oracle) on random networks: discharge, final states
-//! and gradients of a batch of parameter sets, for every routing module, in single and double
-//! precision, with the run in one chunk and in many (small buffers, streamed forcing).
+//! and gradients of a batch of parameter sets, for every routing module and every hydrological module
+//! (gr4, and gr4_mlp, gr4_ode, gr4_ude with random network weights), in single and double precision,
+//! with the run in one chunk and in many (small buffers, streamed forcing).
 //!
 //! Runs on whatever `--device wgpu` finds; CI installs Mesa's lavapipe. No device is a failure.
 #![cfg(feature = "wgpu")]
@@ -8,6 +9,7 @@
 use hydrograd_kernels::{DeviceKind, Gpu, GpuFloat, GpuModel, GpuOptions};
 use hydrograd_models::adjoint::{AdjointOptions, gradient};
 use hydrograd_models::network::RoutingNetwork;
+use hydrograd_models::nn::MlpShape;
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::simulation::{Batch, Forcing, RunOptions, Setup, forward};
 use hydrograd_models::structure::{HydrologicalModule, Structure};
@@ -121,10 +123,24 @@ struct Case {
     pet: Vec<f64>,
     parameters: Vec<f64>,
     states: Vec<f64>,
+    /// Network weights `[S, W]` of the hybrid structures.
+    weights: Vec<f64>,
     nset: usize,
 }
 
 fn case(routing: RoutingModule, n: usize, nt: usize, nset: usize, seed: u64) -> Case {
+    hybrid_case(HydrologicalModule::Gr4, routing, n, nt, nset, seed)
+}
+
+/// A case of `hydrology` with random network weights in ±0.5 (different for every set).
+fn hybrid_case(
+    hydrology: HydrologicalModule,
+    routing: RoutingModule,
+    n: usize,
+    nt: usize,
+    nset: usize,
+    seed: u64,
+) -> Case {
     let mut rng = Lcg(seed);
     let network = random_network(n, &mut rng);
     // outlets: the cells with no downstream cell, plus two inner cells and one repeated
@@ -132,10 +148,11 @@ fn case(routing: RoutingModule, n: usize, nt: usize, nset: usize, seed: u64) -> 
     network.upstream.iter().for_each(|&u| has_down[u as usize] = true);
     let mut outlets: Vec<usize> = (0..n).filter(|&c| !has_down[c]).take(4).collect();
     outlets.extend([n / 2, n / 3, n / 2]);
-    let structure = Structure { hydrology: HydrologicalModule::Gr4, routing };
+    let structure = Structure { hydrology, routing };
     let (prcp, pet) = random_forcing(nt, n, &mut rng);
     let (parameters, states) = random_batch(&structure, nset, n, &mut rng);
-    Case { network, outlets, structure, nt, prcp, pet, parameters, states, nset }
+    let weights = (0..nset * hydrology.nweights()).map(|_| rng.range(-0.5, 0.5)).collect();
+    Case { network, outlets, structure, nt, prcp, pet, parameters, states, weights, nset }
 }
 
 fn gpu() -> Gpu {
@@ -159,8 +176,8 @@ fn check_forward<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
     let forcing = Forcing { ntime: c.nt, prcp: &prcp, pet: &pet };
     let setup = Setup { structure: c.structure, network: &c.network, dt: 3600.0, outlets: &c.outlets };
     let n = c.network.len();
-    let (parameters, states) = (cast::<T>(&c.parameters), cast::<T>(&c.states));
-    let batch = Batch { nset: c.nset, ncell: n, parameters, states, weights: Vec::new() };
+    let (parameters, states, weights) = (cast::<T>(&c.parameters), cast::<T>(&c.states), cast::<T>(&c.weights));
+    let batch = Batch { nset: c.nset, ncell: n, parameters, states, weights };
     let mut cpu_batch = batch.clone();
     let cpu = forward(&setup, &forcing, &mut cpu_batch, &RunOptions::default()).unwrap();
     let model = GpuModel::new(&gpu(), setup, forcing, options).unwrap();
@@ -192,8 +209,8 @@ fn check_gradient<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
     let (n, g, s) = (c.network.len(), c.outlets.len(), c.nset);
     let mut rng = Lcg(99);
     let weights: Vec<T> = (0..s * c.nt * g).map(|_| T::from_f64(rng.range(-1.0, 1.0))).collect();
-    let (parameters, states) = (cast::<T>(&c.parameters), cast::<T>(&c.states));
-    let batch = Batch { nset: s, ncell: n, parameters, states, weights: Vec::new() };
+    let (parameters, states, net) = (cast::<T>(&c.parameters), cast::<T>(&c.states), cast::<T>(&c.weights));
+    let batch = Batch { nset: s, ncell: n, parameters, states, weights: net.clone() };
     let model = GpuModel::new(&gpu(), setup, forcing, options).unwrap();
     let got = model.gradient(&batch, |q| {
         assert_eq!(q.len(), weights.len());
@@ -206,8 +223,13 @@ fn check_gradient<T: GpuFloat>(c: &Case, options: &GpuOptions, tol: f64) {
         let params: Vec<T> = (0..np).flat_map(|k| per_set(&batch.parameters, k, set)).collect();
         let states: Vec<T> = (0..nk).flat_map(|k| per_set(&batch.states, k, set)).collect();
         let w = weights[set * c.nt * g..(set + 1) * c.nt * g].to_vec();
+        let nw = c.structure.hydrology.nweights();
+        let net = &net[set * nw..(set + 1) * nw];
         let cpu =
-            gradient(&setup, &forcing, &params, &states, &[], |_| (T::ZERO, w), &AdjointOptions::default()).unwrap();
+            gradient(&setup, &forcing, &params, &states, net, |_| (T::ZERO, w), &AdjointOptions::default()).unwrap();
+        assert!(nw == 0 || cpu.weights.iter().any(|&w| w != T::ZERO), "the weights receive a gradient");
+        let err = scaled_error(&got.weights[set * nw..(set + 1) * nw], &cpu.weights);
+        assert!(err <= tol, "{}: ∂J/∂weights of set {set} differ by {err:.2e}", c.structure.name());
         for (k, info) in c.structure.parameters().iter().enumerate() {
             let err = scaled_error(&per_set(&got.parameters, k, set), &cpu.parameters[k * n..(k + 1) * n]);
             assert!(err <= tol, "{}: ∂J/∂{} of set {set} differs by {err:.2e}", c.structure.name(), info.name);
@@ -278,4 +300,37 @@ fn a_population_is_one_batch() {
     // 64 parameter sets in one launch equal 64 single-set runs of the CPU engine
     let c = case(RoutingModule::Lr, 120, 240, 64, 5);
     check_forward::<f32>(&c, &GpuOptions::default(), 1e-5);
+}
+
+/// Every hybrid structure, with one and two hidden layers.
+fn hybrid_modules() -> [HydrologicalModule; 5] {
+    let (one, two) = (MlpShape::new(&[5]).unwrap(), MlpShape::new(&[4, 3]).unwrap());
+    [
+        HydrologicalModule::Gr4Mlp(one),
+        HydrologicalModule::Gr4Mlp(two),
+        HydrologicalModule::Gr4Ode,
+        HydrologicalModule::Gr4Ude(one),
+        HydrologicalModule::Gr4Ude(two),
+    ]
+}
+
+#[test]
+fn hybrid_forward_equals_the_cpu_engine() {
+    for (i, module) in hybrid_modules().into_iter().enumerate() {
+        let c = hybrid_case(module, RoutingModule::Lr, 200, 360, 3, 41 + i as u64);
+        check_forward::<f32>(&c, &GpuOptions::default(), 1e-5);
+        check_forward::<f32>(&c, &small_buffers(), 1e-5);
+        check_forward::<f64>(&c, &GpuOptions::default(), 1e-12);
+    }
+}
+
+#[test]
+fn hybrid_gradient_equals_the_cpu_engine() {
+    for (i, module) in hybrid_modules().into_iter().enumerate() {
+        // more cells than one cube (the weights' reduction over cubes and sets)
+        let c = hybrid_case(module, RoutingModule::Lr, 300, 240, 2, 51 + i as u64);
+        check_gradient::<f32>(&c, &GpuOptions::default(), 1e-5);
+        check_gradient::<f32>(&c, &small_buffers(), 1e-5);
+        check_gradient::<f64>(&c, &GpuOptions::default(), 1e-10);
+    }
 }

@@ -117,7 +117,7 @@ mod gpu {
             qsim: g.qsim,
             parameters: g.parameters,
             states: g.states,
-            weights: Vec::new(),
+            weights: g.weights,
             final_states: g.final_states,
             memory,
         })

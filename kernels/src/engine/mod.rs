@@ -19,7 +19,6 @@ use cubecl::prelude::*;
 use hydrograd_models::adjoint::AdjointKernel;
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::simulation::{Batch, Forcing, Setup, SimulationError, check_sizes};
-use hydrograd_models::structure::HydrologicalModule;
 use run::{RoutingAdjoint, Run};
 use std::cell::RefCell;
 
@@ -78,6 +77,8 @@ pub struct BatchGradient<T> {
     pub parameters: Vec<T>,
     /// ∂J/∂(initial states), `[K, S, N]`.
     pub states: Vec<T>,
+    /// ∂J/∂(network weights) of the hybrid structures, `[S, W]` (empty for the others).
+    pub weights: Vec<T>,
     /// Final states, `[K, S, N]`.
     pub final_states: Vec<T>,
     /// What the device held: chunks (checkpointed segments) and their length in steps, and the values
@@ -89,7 +90,7 @@ pub struct BatchGradient<T> {
 }
 
 /// Units per cube of every launch.
-const CUBE: u32 = 256;
+const CUBE: usize = 256;
 
 /// Forcing rows `t0..t0 + len` on the device, `[len, N]` each.
 struct ForcingBlock {
@@ -139,9 +140,6 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
     ) -> Result<Self, DeviceError> {
         if core::mem::size_of::<T>() == 8 && !gpu.supports_f64() {
             return Err(DeviceError::Precision { device: gpu.kind, precision: "f64" });
-        }
-        if setup.structure.hydrology != HydrologicalModule::Gr4 {
-            return Err(DeviceError::Unsupported { device: gpu.kind, module: setup.structure.hydrology.name() });
         }
         let client = &gpu.client;
         let net = setup.network;
@@ -265,6 +263,8 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         let lam_params = self.zeros(4 * sn);
         let lam_rparams = self.zeros(((np - 4) * sn).max(1));
         let lam_memory = self.zeros(run.memory.len);
+        let nw = run.hydrology.weights();
+        let lam_weights = self.zeros(s * nw * run.weight_blocks());
         let lam = self.empty(s * run.tc_max * n);
         let lam_qup = self.empty(s * run.tc_max * n);
         for (i, &(t0, tc)) in chunks.iter().enumerate().rev() {
@@ -290,7 +290,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
                 lam_memory: &lam_memory,
             };
             run.route_adjoint(tc, &adjoint, &lam_rparams);
-            run.hydrology_adjoint(t0, tc, &tape, &lam, &lam_states, &lam_params);
+            run.hydrology_adjoint(t0, tc, &tape, &lam, &lam_states, &lam_params, &lam_weights);
         }
         let mut parameters = self.read(&lam_params);
         if np > 4 {
@@ -300,12 +300,22 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
         if nk > 3 {
             states.extend_from_slice(&self.read(&lam_memory)[..sn]);
         }
+        // the cubes' partial sums `[S, W, blocks]`, summed in f64
+        let weights = match nw {
+            0 => Vec::new(),
+            _ => self
+                .read(&lam_weights)
+                .chunks(run.weight_blocks())
+                .map(|blocks| T::from_f64(blocks.iter().map(|&v| hydrograd_models::Real::to_f64(v)).sum()))
+                .collect(),
+        };
         let checkpoint_values = checkpoints.iter().map(|(h, m)| h.len + m.len).sum();
         let buffer_values = [&q, &qt, &tape, &snapshots, &lam, &lam_qup].iter().map(|b| b.len).sum();
         Ok(BatchGradient {
             qsim,
             parameters,
             states,
+            weights,
             final_states,
             chunks: chunks.len(),
             chunk_len: run.tc_max,
@@ -383,7 +393,7 @@ impl<'a, T: GpuFloat> GpuModel<'a, T> {
     }
 
     fn count(&self, units: usize) -> (CubeCount, CubeDim) {
-        let dim = CubeDim::new_1d(CUBE);
+        let dim = CubeDim::new_1d(CUBE as u32);
         (cubecl::calculate_cube_count_elemwise(&self.gpu.client, units, dim), dim)
     }
 

@@ -2,12 +2,15 @@
 //! adjoints.
 
 use super::buffer::{Buffer, upload};
-use super::{GpuFloat, GpuModel};
-use crate::{gr4, routing};
+use super::{CUBE, GpuFloat, GpuModel};
+use crate::hydrology::{self, Module};
+use crate::routing;
+use cubecl::prelude::*;
 use hydrograd_models::Real;
 use hydrograd_models::gr::production::percolation_beta;
 use hydrograd_models::routing::RoutingModule;
 use hydrograd_models::simulation::Batch;
+use hydrograd_models::structure::HydrologicalModule;
 
 /// The device buffers of one routing adjoint chunk.
 pub(super) struct RoutingAdjoint<'b> {
@@ -26,8 +29,12 @@ pub(super) struct Run<'m, 'a, T: GpuFloat> {
     pub(super) model: &'m GpuModel<'a, T>,
     pub(super) s: usize,
     pub(super) module: RoutingModule,
+    /// The hydrological module as the kernels' comptime structure.
+    pub(super) hydrology: Module,
     /// `[4, S, N]`
     pub(super) params: Buffer,
+    /// Network weights `[S, W]` (one dummy value without a network)
+    pub(super) weights: Buffer,
     /// `[R, S, N]` (one dummy value without routing parameters)
     pub(super) rparams: Buffer,
     /// `[3, S, N]`
@@ -61,7 +68,9 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
             model,
             s,
             module,
+            hydrology: module_of(model.setup.structure.hydrology),
             params: upload(client, &batch.parameters[..4 * sn]),
+            weights: upload(client, &batch.weights),
             rparams: if rparams.is_empty() { model.zeros(1) } else { upload(client, rparams) },
             states: upload(client, &batch.states[..3 * sn]),
             memory,
@@ -84,22 +93,27 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
             // SAFETY: units below S·N read rows f0..f0 + tc of the block (chunks never cross blocks) and
             // write `[S, tc, N]` / `[tc, 3, S, N]` inside buffers sized for `tc_max ≥ tc`.
             unsafe {
-                gr4::gr4_forward::launch_unchecked::<T>(
+                hydrology::hydrology_forward::launch_unchecked::<T>(
                     &self.model.gpu.client,
                     count,
                     dim,
                     block.prcp.arg(),
                     block.pet.arg(),
                     self.params.arg(),
+                    self.weights.arg(),
                     self.states.arg(),
                     q.arg(),
                     tape.arg(),
                     n,
                     sn,
                     tc,
+                    self.hydrology.weights(),
                     self.beta.scalar(),
                     self.to_m3s.scalar(),
                     t0 - block.t0,
+                    self.hydrology.ode,
+                    self.hydrology.h1,
+                    self.hydrology.h2,
                     taped,
                     T::SINGLE,
                 )
@@ -107,6 +121,9 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
         });
     }
 
+    /// The hydrology adjoint of the chunk (see `hydrology::hydrology_adjoint`); with a network,
+    /// `lam_weights` (`[S, W, blocks]`, see [`Run::weight_blocks`]) accumulates ∂J/∂weights.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn hydrology_adjoint(
         &self,
         t0: usize,
@@ -115,33 +132,50 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
         lam: &Buffer,
         lam_states: &Buffer,
         lam_params: &Buffer,
+        lam_weights: &Buffer,
     ) {
-        let (n, sn) = (self.model.n(), self.sn());
-        let (count, dim) = self.model.count(sn);
+        let n = self.model.n();
+        let blocks = self.weight_blocks();
+        let dim = CubeDim::new_1d(CUBE as u32);
+        let count = cubecl::calculate_cube_count_elemwise(&self.model.gpu.client, self.s * blocks * CUBE, dim);
         self.model.with_block(t0, |block| {
-            // SAFETY: as in `hydrology`.
+            // SAFETY: cubes past S·blocks stop at once; units read rows f0..f0 + tc of the block and
+            // `[tc, 3, S, N]` / `[S, tc, N]` below `tc_max ≥ tc`, write `[K or P, S, N]` for cells below N
+            // and `[S, W, blocks]`.
             unsafe {
-                gr4::gr4_adjoint::launch_unchecked::<T>(
+                hydrology::hydrology_adjoint::launch_unchecked::<T>(
                     &self.model.gpu.client,
                     count,
                     dim,
                     block.prcp.arg(),
                     block.pet.arg(),
                     self.params.arg(),
+                    self.weights.arg(),
                     tape.arg(),
                     lam.arg(),
                     lam_states.arg(),
                     lam_params.arg(),
+                    lam_weights.arg(),
                     n,
-                    sn,
+                    self.s,
                     tc,
+                    blocks,
                     self.beta.scalar(),
                     self.to_m3s.scalar(),
                     t0 - block.t0,
+                    self.hydrology.ode,
+                    self.hydrology.h1,
+                    self.hydrology.h2,
+                    CUBE,
                     T::SINGLE,
                 )
             }
         });
+    }
+
+    /// Cubes per parameter set in the hydrology adjoint (each holds `CUBE` cells of one set).
+    pub(super) fn weight_blocks(&self) -> usize {
+        self.model.n().div_ceil(CUBE).max(1)
     }
 
     /// The comptime module code of the routing kernels.
@@ -271,4 +305,18 @@ impl<'m, 'a, T: GpuFloat> Run<'m, 'a, T> {
             states[3 * sn..4 * sn].copy_from_slice(&self.model.read(&self.memory));
         }
     }
+}
+
+/// The kernels' comptime structure of a hydrological module.
+fn module_of(module: HydrologicalModule) -> Module {
+    let (ode, net) = match module {
+        HydrologicalModule::Gr4 => (false, None),
+        HydrologicalModule::Gr4Mlp(shape) => (false, Some(shape)),
+        HydrologicalModule::Gr4Ode => (true, None),
+        HydrologicalModule::Gr4Ude(shape) => (true, Some(shape)),
+    };
+    let [h1, h2] = net.map_or([0, 0], |shape| shape.hidden);
+    let kernels = Module { ode, h1, h2 };
+    debug_assert_eq!(kernels.weights(), module.nweights(), "the kernels' weight layout is the CPU's");
+    kernels
 }
