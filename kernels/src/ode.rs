@@ -110,7 +110,8 @@ fn clip<F: Float>(x: F) -> Clipped<F> {
 /// Solves `h − h₀ − f(h) = 0` from `h = h₀` as `gr::ode::solve` (Cramer's rule, clipping, at most 10
 /// iterations, relative tolerance 1e-6); `frozen` keeps `h₀`.
 #[cube]
-#[allow(clippy::too_many_arguments)]
+// `det < 0 || det > 0`, not `det != 0`: a NaN determinant is singular, as in the CPU's lane masks
+#[allow(clippy::too_many_arguments, clippy::double_comparisons)]
 pub fn solve<F: Float>(
     pn: F,
     en: F,
