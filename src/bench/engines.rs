@@ -59,6 +59,8 @@ pub struct Problem {
     pub pet: Vec<f32>,
     pub parameters: Vec<f32>,
     pub states: Vec<f32>,
+    /// Network weights of a hybrid structure, `[W]` (empty for the others).
+    pub weights: Vec<f32>,
 }
 
 impl Problem {
@@ -81,6 +83,7 @@ impl Problem {
             pet: inputs.forcing.pet.to_vec(),
             parameters: parameters.values.iter().map(|&v| v as f32).collect(),
             states: states.values.iter().map(|&v| v as f32).collect(),
+            weights: parameters.weights.iter().map(|&v| v as f32).collect(),
         })
     }
 
@@ -116,6 +119,7 @@ impl Problem {
             pet,
             parameters,
             states,
+            weights: Vec::new(),
         }
     }
 
@@ -152,7 +156,8 @@ impl Problem {
         }
         let nk = self.states.len() / n.max(1);
         let states = (0..nk).flat_map(|k| (0..sets).flat_map(move |_| self.states[k * n..(k + 1) * n].iter().copied()));
-        Batch { nset: sets, ncell: n, parameters, states: states.collect(), weights: Vec::new() }
+        let weights = self.weights.repeat(sets);
+        Batch { nset: sets, ncell: n, parameters, states: states.collect(), weights }
     }
 }
 
@@ -276,7 +281,7 @@ pub fn time_engine(
                                 &forcing,
                                 &pick(&batch.parameters),
                                 &pick(&batch.states),
-                                &[],
+                                &problem.weights,
                                 |q| (0.0, unit_cotangent(q)),
                                 &AdjointOptions::default(),
                             )?;
