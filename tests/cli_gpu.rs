@@ -1,6 +1,6 @@
 //! `--device wgpu` on every command of the embedded demo: `run`, `grad` and `train` give the CPU
-//! engine's results (CI: on Mesa's lavapipe), and a device the build or the machine lacks is a clear
-//! error.
+//! engine's results (CI: on Mesa's lavapipe), also with a hybrid structure (gr4_mlp, its weights
+//! trained), and a device the build or the machine lacks is a clear error.
 #![cfg(feature = "wgpu")]
 
 use safetensors::SafeTensors;
@@ -22,14 +22,43 @@ optimizer = "lbfgsb"
 termination_crit = { maxiter = 5 }
 "#;
 
+/// Pretraining, then the network's initialisation and fine-tuning of weights and parameters together.
+const HYBRID_STAGES: &str = r#"
+[[train.stage]]
+mapping = "uniform"
+optimizer = "sbs"
+[train.stage.optimize_options]
+parameters = ["cp", "ct", "kexc", "llr"]
+termination_crit = { maxiter = 1 }
+
+[[train.stage]]
+mapping = "uniform"
+optimizer = "lbfgsb"
+[train.stage.init]
+weights = { initializer = "he_uniform", random_state = 23, scale = 0.1 }
+[train.stage.optimize_options]
+termination_crit = { maxiter = 4 }
+"#;
+
 /// The demo configuration (absolute paths, the test's stages) in a fresh folder.
 fn demo() -> tempfile::TempDir {
+    demo_with("gr4", STAGES)
+}
+
+/// The demo with another hydrological module and other stages.
+fn demo_with(module: &str, stages: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
     let text = fs::read_to_string(configs.join("demo.toml")).unwrap();
     let text = text.split("\n# Calibration with").next().unwrap();
     let text = text.replace("\"demo/", &format!("\"{}/demo/", configs.display()));
-    fs::write(dir.path().join("demo.toml"), format!("{text}\n{STAGES}")).unwrap();
+    // a network of 6 hidden neurons for the hybrid structures
+    let module = match module {
+        "gr4" => "hydrological_module = \"gr4\"".to_string(),
+        hybrid => format!("hydrological_module = \"{hybrid}\"\nhidden_neuron = 6 #"),
+    };
+    let text = text.replacen("hydrological_module = \"gr4\"", &module, 1);
+    fs::write(dir.path().join("demo.toml"), format!("{text}\n{stages}")).unwrap();
     dir
 }
 
@@ -50,14 +79,22 @@ fn ok(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "hydrograd {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Every f32 tensor of a safetensors file, by name.
+/// Every tensor of a safetensors file (f32 or f64) as f32, by name.
 fn tensors(path: PathBuf) -> Vec<(String, Vec<f32>)> {
     let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let mut t: Vec<_> = st
         .tensors()
         .into_iter()
-        .map(|(n, v)| (n, v.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()))
+        .map(|(n, v)| {
+            let values = match v.dtype() {
+                safetensors::Dtype::F64 => {
+                    v.data().chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap()) as f32).collect()
+                }
+                _ => v.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect(),
+            };
+            (n, values)
+        })
         .collect();
     t.sort_by(|a, b| a.0.cmp(&b.0));
     t
@@ -85,6 +122,28 @@ fn run_grad_and_train_on_wgpu_equal_the_cpu_engine() {
     assert_close(d.join("grad-wgpu/gradient.safetensors"), d.join("grad-cpu/gradient.safetensors"), 1e-5);
     // the optimizers follow the same path: SBS's steps are discrete, L-BFGS-B's gradients agree to 1e-5
     assert_close(d.join("train-wgpu/parameters.safetensors"), d.join("train-cpu/parameters.safetensors"), 1e-3);
+}
+
+#[test]
+fn a_hybrid_structure_trains_on_wgpu_as_on_the_cpu() {
+    let dir = demo_with("gr4_mlp", HYBRID_STAGES);
+    let d = dir.path();
+    for device in ["cpu", "wgpu"] {
+        ok(d, &["train", "demo.toml", "--out", &format!("train-{device}"), "--device", device]);
+        // ∂J/∂weights of the trained network
+        let weights = d.join(format!("train-{device}/weights.safetensors"));
+        let grad_config =
+            fs::read_to_string(d.join("demo.toml")).unwrap().split("\n[[train.stage]]").next().unwrap().to_string()
+                + &format!("\n[parameters]\nweights = {:?}\n", weights.display().to_string());
+        fs::write(d.join(format!("grad-{device}.toml")), grad_config).unwrap();
+        ok(d, &["grad", &format!("grad-{device}.toml"), "--out", &format!("grad-{device}"), "--device", device]);
+    }
+    assert_close(d.join("train-wgpu/weights.safetensors"), d.join("train-cpu/weights.safetensors"), 1e-3);
+    assert_close(d.join("train-wgpu/parameters.safetensors"), d.join("train-cpu/parameters.safetensors"), 1e-3);
+    let (cpu, gpu) =
+        (d.join("grad-cpu/weights_gradient.safetensors"), d.join("grad-wgpu/weights_gradient.safetensors"));
+    assert!(tensors(cpu.clone()).iter().any(|(_, v)| v.iter().any(|&x| x != 0.0)), "the weights have a gradient");
+    assert_close(gpu, cpu, 1e-3);
 }
 
 #[test]
