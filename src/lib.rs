@@ -17,5 +17,6 @@ pub mod optim;
 pub mod output;
 pub mod report;
 pub mod time;
+pub mod twin;
 
 pub use error::Error;

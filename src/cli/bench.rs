@@ -1,18 +1,25 @@
 //! `hydrograd bench CONFIG [--sets 1,64] [--repeats N] [--whole-run]`: forward throughput;
-//! `hydrograd bench CONFIG --engines cpu,wgpu [--sets 1,64,1024] [--synthetic 1000000x720]`: engines side by side.
+//! `hydrograd bench CONFIG --engines cpu,wgpu [--sets 1,64,1024] [--synthetic 1000000x720]`: engines side by side;
+//! `hydrograd bench twin --flwdir PATH (--window ... | --whole)`: the twin experiment (`twin.rs`).
 //!
 //! Prints one JSON object per line so that `benches/compare.py` can set the figures beside smash's.
 
+use anyhow::Context;
 use hydrograd::bench::{bench_forward, bench_gradient, bench_whole_run};
 use hydrograd::config::DeviceKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod engines;
+mod twin;
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    experiment: Option<Experiment>,
     /// The configuration file (TOML).
-    config: PathBuf,
+    #[arg(required = true)]
+    config: Option<PathBuf>,
     /// Where the model runs: cpu, wgpu, vulkan, metal or cuda (overrides `[compute] device`).
     #[arg(long)]
     device: Option<DeviceKind>,
@@ -46,11 +53,23 @@ pub struct BenchArgs {
     json: Option<PathBuf>,
 }
 
+/// Experiments that need no configuration file.
+#[derive(clap::Subcommand)]
+enum Experiment {
+    /// The twin experiment: ann and multi-linear regionalization trained on synthetic discharge of known
+    /// parameters over a window of a flow-direction raster, scored on held-out gauges (docs/twin.md).
+    Twin(twin::TwinArgs),
+}
+
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(Experiment::Twin(twin)) = args.experiment {
+        return twin::twin(twin);
+    }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
-    let config = super::load_config(&args.config, args.device)?;
+    let path: &Path = args.config.as_deref().context("bench needs a configuration file or an experiment")?;
+    let config = super::load_config(path, args.device)?;
     if !args.engines.is_empty() {
         return engines::compare(&args, &config);
     }
@@ -59,7 +78,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let r = bench_forward(&config, sets, args.repeats.max(1))?;
         println!(
             "{{\"case\": \"forward\", \"config\": {:?}, \"sets\": {sets}, \"threads\": {threads}, \"cells\": {}, \"steps\": {}, \"seconds\": {:.6}, \"cell_steps_per_s\": {:.0}}}",
-            args.config.display().to_string(),
+            path.display().to_string(),
             r.cells,
             r.steps,
             r.seconds,
@@ -70,7 +89,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let r = bench_whole_run(&config, args.repeats.max(1))?;
         println!(
             "{{\"case\": \"whole_run\", \"config\": {:?}, \"sets\": 1, \"threads\": {threads}, \"cells\": {}, \"steps\": {}, \"seconds\": {:.6}, \"cell_steps_per_s\": {:.0}}}",
-            args.config.display().to_string(),
+            path.display().to_string(),
             r.cells,
             r.steps,
             r.seconds,
@@ -82,7 +101,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         for (case, r) in [("forward_cost", f), ("gradient", g)] {
             println!(
                 "{{\"case\": \"{case}\", \"config\": {:?}, \"sets\": 1, \"threads\": {threads}, \"cells\": {}, \"steps\": {}, \"seconds\": {:.6}, \"cell_steps_per_s\": {:.0}}}",
-                args.config.display().to_string(),
+                path.display().to_string(),
                 r.cells,
                 r.steps,
                 r.seconds,

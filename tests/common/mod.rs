@@ -76,12 +76,18 @@ impl Golden {
     }
 }
 
+/// The datasets folder of the installed smash (`France_flwdir.tif`, `Cance/`, `Lez/`), where the golden
+/// cases read them: the folder of the Lez golden configuration's `flwdir`.
+pub fn smash_datasets() -> PathBuf {
+    let golden_config = std::fs::read_to_string(case("lez").join("config.toml")).unwrap();
+    let flwdir = golden_config.lines().find_map(|l| l.strip_prefix("flwdir = ")).expect("flwdir in the golden config");
+    std::path::Path::new(flwdir.trim_matches('"')).parent().unwrap().to_path_buf()
+}
+
 /// The example configuration `configs/<name>` with its `smash-data/` paths pointing at the datasets of
 /// the installed smash (where the golden cases read them), written to `dir`, its cache in `dir`.
 pub fn example_config(name: &str, dir: &std::path::Path) -> hydrograd::config::Config {
-    let golden_config = std::fs::read_to_string(case("lez").join("config.toml")).unwrap();
-    let flwdir = golden_config.lines().find_map(|l| l.strip_prefix("flwdir = ")).expect("flwdir in the golden config");
-    let datasets = std::path::Path::new(flwdir.trim_matches('"')).parent().unwrap().to_path_buf();
+    let datasets = smash_datasets();
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
     let text = std::fs::read_to_string(&example).unwrap();
     assert!(text.contains("\"smash-data/"), "{name} reads smash's datasets from configs/smash-data");
