@@ -58,12 +58,12 @@ pub struct BenchArgs {
 enum Experiment {
     /// The twin experiment: ann and multi-linear regionalization trained on synthetic discharge of known
     /// parameters over a window of a flow-direction raster, scored on held-out gauges (docs/twin.md).
-    Twin(twin::TwinArgs),
+    Twin(Box<twin::TwinArgs>),
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(Experiment::Twin(twin)) = args.experiment {
-        return twin::twin(twin);
+        return twin::twin(*twin);
     }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;

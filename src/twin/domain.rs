@@ -59,7 +59,10 @@ pub fn build_domain(flwdir: &Path, window: Option<Window>, choice: &GaugeChoice)
     let raster = read_raster(flwdir)?;
     let full = raster.grid;
     let window = window.unwrap_or(Window { row0: 0, col0: 0, nrow: full.nrow, ncol: full.ncol });
-    if window.nrow < 3 || window.ncol < 3 || window.row0 + window.nrow > full.nrow || window.col0 + window.ncol > full.ncol
+    if window.nrow < 3
+        || window.ncol < 3
+        || window.row0 + window.nrow > full.nrow
+        || window.col0 + window.ncol > full.ncol
     {
         return Err(TwinError::Window { window, nrow: full.nrow, ncol: full.ncol });
     }
@@ -117,9 +120,8 @@ fn choose_gauges(flw: &FlowDirection, choice: &GaugeChoice) -> Result<Vec<GaugeS
     let (lo, hi) = choice.area_km2;
     // drained areas are f32 sums of dx·dy: compare in cells
     let cells_of = |i: usize| (accumulation.flwacc[i] / (g.dx * g.dy)).round() * cell_km2;
-    let mut candidates: Vec<usize> = (0..g.len())
-        .filter(|&i| accumulation.active[i] && (lo..=hi).contains(&cells_of(i)))
-        .collect();
+    let mut candidates: Vec<usize> =
+        (0..g.len()).filter(|&i| accumulation.active[i] && (lo..=hi).contains(&cells_of(i))).collect();
     candidates.sort_by(|&a, &b| accumulation.flwacc[b].total_cmp(&accumulation.flwacc[a]).then(a.cmp(&b)));
     let mut taken = vec![false; g.len()];
     let mut stack = Vec::new();

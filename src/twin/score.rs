@@ -37,7 +37,8 @@ impl Recovery {
 /// NSE of each gauge over the steps `from..T` of `qobs` and `qsim` (`[T, G]`, m³/s); `NaN` where the
 /// observations are constant.
 pub fn gauge_nse(qobs: &[f32], qsim: &[f32], ngauge: usize, from: usize) -> Vec<f64> {
-    let column = |v: &[f32], j: usize| -> Vec<f32> { v.iter().skip(from * ngauge + j).step_by(ngauge).copied().collect() };
+    let column =
+        |v: &[f32], j: usize| -> Vec<f32> { v.iter().skip(from * ngauge + j).step_by(ngauge).copied().collect() };
     (0..ngauge).map(|j| nse(&column(qobs, j), &column(qsim, j)).map_or(f64::NAN, f64::from)).collect()
 }
 

@@ -222,7 +222,9 @@ fn document(args: &TwinArgs, twin: &Twin, results: &[MappingResult]) -> Value {
         .map(|g| json!({ "code": g.code, "area_km2": g.area_dln / 1e6, "held_out": twin.held_out.contains(&g.code) }))
         .collect();
     let recovery = |v: &[Recovery]| -> Vec<Value> {
-        v.iter().map(|r| json!({ "name": r.name, "correlation": r.correlation, "nrmse": r.nrmse, "rmse": r.rmse })).collect()
+        v.iter()
+            .map(|r| json!({ "name": r.name, "correlation": r.correlation, "nrmse": r.nrmse, "rmse": r.rmse }))
+            .collect()
     };
     let rows: Vec<Value> = results
         .iter()
