@@ -25,6 +25,13 @@ pub struct Window {
     pub ncol: usize,
 }
 
+impl std::fmt::Display for Window {
+    /// `rows 400..580, columns 500..680` (ends excluded).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rows {}..{}, columns {}..{}", self.row0, self.row0 + self.nrow, self.col0, self.col0 + self.ncol)
+    }
+}
+
 /// How many gauges, and the range of their drained areas.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GaugeChoice {
@@ -219,5 +226,6 @@ mod tests {
         let flw = crop(&values, None, &full, w).unwrap();
         assert_eq!(flw.codes, vec![5, 5, 0, 5, 5, 0, 0, 0, 0]);
         assert_eq!((flw.grid.xmin, flw.grid.ymax), (1.0, 3.0));
+        assert_eq!(w.to_string(), "rows 1..4, columns 1..4");
     }
 }

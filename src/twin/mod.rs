@@ -44,10 +44,10 @@ pub enum TwinError {
         #[source]
         source: crate::mesh::MeshError,
     },
-    #[error("window {window:?} does not fit the {nrow} x {ncol} raster (or is under 3 x 3 cells)")]
+    #[error("window {window} does not fit the {nrow} x {ncol} raster (or is under 3 x 3 cells)")]
     Window { window: Window, nrow: usize, ncol: usize },
     #[error(
-        "only {found} disjoint catchments of {} to {} km² in window {window:?}, {wanted} wanted: widen the window or the area range, or ask for fewer gauges",
+        "only {found} disjoint catchments of {} to {} km² in the window ({window}), {wanted} wanted: widen the window or the area range, or ask for fewer gauges",
         area_km2.0, area_km2.1
     )]
     TooFewGauges { wanted: usize, found: usize, area_km2: (f64, f64), window: Window },

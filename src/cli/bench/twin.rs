@@ -164,14 +164,10 @@ fn summary(twin: &Twin) -> String {
     let areas: Vec<f64> = twin.inputs.mesh.gauges.iter().map(|g| g.area_dln / 1e6).collect();
     let (lo, hi) = areas.iter().fold((f64::INFINITY, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
     format!(
-        "window rows {}..{}, columns {}..{} ({} cells with a flow direction)\n\
+        "window {w} ({} cells with a flow direction)\n\
          {} active cells draining to {} gauges of {lo:.0} to {hi:.0} km² ({} trained on, {} held out)\n\
          {} daily steps ({} of warm-up); set up in {:.1} s\n\
          true maps: {}",
-        w.row0,
-        w.row0 + w.nrow,
-        w.col0,
-        w.col0 + w.ncol,
         twin.window_cells,
         twin.cells(),
         areas.len(),
