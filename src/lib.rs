@@ -16,6 +16,7 @@ pub mod model;
 pub mod optim;
 pub mod output;
 pub mod report;
+pub mod samplers;
 pub mod time;
 pub mod twin;
 

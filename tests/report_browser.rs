@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hydrograd::report::{CostPoint, Hydrograph, ParameterMap, Report, render};
+use hydrograd::report::{CostPoint, Hydrograph, ParameterMap, PredictiveBand, Report, SearchSection, render};
 
 const STEPS: usize = 1440;
 /// 2021-09-01 01:00 UTC [unix ms].
@@ -127,6 +127,64 @@ fn field(name: &str, unit: &str, nrow: usize, ncol: usize, lo: f32, hi: f32) -> 
     ParameterMap { name: name.into(), unit: unit.into(), nrow, ncol, values }
 }
 
+/// A DREAM-like search stage on 4 parameters: 7 chains, 20 000 evaluations (thinned in the dotty plots),
+/// the best 10 % behavioural, and a band around each gauge's calibrated discharge.
+fn search_stage(hydrographs: &[Hydrograph]) -> SearchSection {
+    let mut state = 42u64;
+    let mut uniform = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let names: Vec<String> = ["cp", "ct", "kexc", "llr"].map(String::from).to_vec();
+    let (lo, hi) = ([50.0, 20.0, -5.0, 5.0], [900.0, 400.0, 2.0, 120.0]);
+    let e = 20_000;
+    let sets: Vec<[f64; 4]> = (0..e).map(|_| std::array::from_fn(|i| lo[i] + (hi[i] - lo[i]) * uniform())).collect();
+    let costs: Vec<f64> = sets
+        .iter()
+        .map(|x| {
+            0.1 + ((x[0] - 400.0) / 850.0).powi(2) + ((x[1] - 150.0 + 0.3 * x[0]) / 380.0).powi(2) + 0.01 * x[2].abs()
+        })
+        .collect();
+    let mut sorted = costs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let limit = sorted[e / 10];
+    let behavioural: Vec<bool> = costs.iter().map(|&c| c < limit).collect();
+    let posterior = (0..4).map(|i| (0..e).filter(|&k| behavioural[k]).map(|k| sets[k][i]).collect()).collect();
+    let bands = hydrographs
+        .iter()
+        .map(|h| PredictiveBand {
+            code: h.code.clone(),
+            start_ms: h.start_ms,
+            dt_s: h.dt_s,
+            observed: h.observed.clone(),
+            lower: h.after.iter().map(|q| 0.8 * q).collect(),
+            median: h.after.clone(),
+            upper: h.after.iter().map(|q| 1.25 * q).collect(),
+        })
+        .collect();
+    SearchSection {
+        stage: 3,
+        method: "dream".into(),
+        rule: "best 10 % of the runs".into(),
+        names,
+        values: (0..4).map(|i| sets.iter().map(|x| x[i]).collect()).collect(),
+        costs,
+        behavioural,
+        posterior,
+        chains: 7,
+        r_hat: Some(vec![1.02, 1.08, 1.31, 1.15]),
+        geweke: Some(vec![vec![0.4, -1.2, 2.3, 0.1]; 4]),
+        correlation: vec![
+            vec![1.0, -0.72, 0.05, 0.1],
+            vec![-0.72, 1.0, 0.0, f64::NAN],
+            vec![0.05, 0.0, 1.0, 0.3],
+            vec![0.1, f64::NAN, 0.3, 1.0],
+        ],
+        band_sets: 100,
+        bands,
+    }
+}
+
 fn realistic_report() -> Report {
     let hydrographs = vec![
         gauge("V3524010", 4.0, &[(100, 60.0), (520, 140.0), (900, 35.0), (1210, 90.0)], |_| false),
@@ -160,6 +218,7 @@ fn realistic_report() -> Report {
             ("final cost".into(), "0.2001".into()),
             ("timings".into(), "total 41.2 s, 1.3 ms per forward+adjoint".into()),
         ],
+        searches: vec![search_stage(&hydrographs)],
         hydrographs,
         cost_curve,
         maps,
@@ -172,7 +231,8 @@ fn realistic_report_renders_in_chromium() {
     let html = render(&report);
     assert!(!html.contains("http://") && !html.contains("https://"), "the page names a network URL");
     assert!(html.len() < 8_000_000, "page is {} bytes", html.len());
-    assert_eq!(html.matches(r#"<svg class="plot""#).count(), 4);
+    // 3 hydrographs, the cost curve; the search stage's convergence, 4 dotty, 4 histograms, 3 bands
+    assert_eq!(html.matches(r#"<svg class="plot"#).count(), 4 + 12);
     assert_eq!(html.matches(r#"<img class="map"#).count(), 5);
 
     let dir = tempfile::tempdir().unwrap();
@@ -184,7 +244,8 @@ fn realistic_report_renders_in_chromium() {
     }
     let check = render_check(&page);
     assert_eq!(check["errors"], serde_json::json!([]), "errors in the page: {check}");
-    assert_eq!(check["plots"], 3 + 1, "{check}");
+    assert_eq!(check["plots"], 3 + 1 + 12, "{check}");
+    assert_eq!(check["search"], 12, "{check}");
     assert_eq!(check["maps"], 5, "{check}");
 }
 
@@ -243,5 +304,59 @@ fn train_report_of_the_demo_renders_in_chromium() {
     let check = render_check(&page);
     assert_eq!(check["errors"], serde_json::json!([]), "errors in the page: {check}");
     assert_eq!(check["plots"], 2 + 1, "{check}");
+    assert_eq!(check["search"], 0, "{check}");
     assert_eq!(check["maps"], 5, "{check}");
+}
+
+/// A demo calibration by SCE-UA then DREAM: each search stage renders its section (convergence, a dotty
+/// plot and a histogram per parameter, a predictive band per gauge) without errors.
+#[test]
+fn search_report_of_the_demo_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let text = std::fs::read_to_string(configs.join("demo.toml")).unwrap();
+    let text = text
+        .split("\n# Calibration with")
+        .next()
+        .unwrap()
+        .replace("\"demo/", &format!("\"{}/demo/", configs.display()));
+    let stages = r#"
+[[train.stage]]
+mapping = "uniform"
+optimizer = "sceua"
+[train.stage.optimize_options]
+max_evaluations = 400
+random_state = 3
+ngs = 4
+
+[[train.stage]]
+mapping = "uniform"
+optimizer = "dream"
+[train.stage.optimize_options]
+max_evaluations = 1400
+random_state = 5
+"#;
+    let config = dir.path().join("demo.toml");
+    std::fs::write(&config, format!("{text}\n{stages}")).unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_hydrograd"))
+        .args(["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("HYDROGRAD_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "train failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    if let Ok(keep) = std::env::var("HYDROGRAD_SEARCH_REPORT_OUT") {
+        std::fs::write(keep, &html).unwrap();
+    }
+    for stage in [1, 2] {
+        assert!(html.contains(&format!(r#"id="search-stage-{stage}""#)), "no section for stage {stage}");
+    }
+    assert!(html.contains("best 10 % of the runs") && html.contains("states of the second half of each chain"));
+    let check = render_check(&page);
+    assert_eq!(check["errors"], serde_json::json!([]), "errors in the page: {check}");
+    // per stage: convergence, 4 dotty plots, 4 histograms, 2 bands
+    assert_eq!(check["search"], 2 * 11, "{check}");
+    assert_eq!(check["plots"], 2 + 1 + 2 * 11, "{check}");
 }

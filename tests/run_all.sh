@@ -6,7 +6,7 @@
 # Installs what it needs and reuses what is already there:
 #   - Debian packages (apt-get) only if something is missing: python3, python3-venv, gcc/libc6-dev, chromium,
 #     and Mesa's software Vulkan driver (mesa-vulkan-drivers, libvulkan1: lavapipe) for the GPU kernels
-#   - a Python venv at ${HYDROGRAD_VENV:-<repo>/.venv} with hydro-smash==1.3.0, spotpy, safetensors
+#   - a Python venv at ${HYDROGRAD_VENV:-<repo>/.venv} with hydro-smash==1.3.0, spotpy, safetensors, pyarrow
 #     (pip runs only when they are not importable)
 #   - golden reference files from smash in ${HYDROGRAD_GOLDEN_DIR:-<repo>/tests/golden}
 #     (tests/reference/make_golden.py skips cases that are up to date)
@@ -20,7 +20,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${HYDROGRAD_VENV:-$REPO/.venv}"
 GOLDEN="${HYDROGRAD_GOLDEN_DIR:-$REPO/tests/golden}"
 SMASH_PIN="hydro-smash==1.3.0"
-PY_PKGS=("$SMASH_PIN" spotpy safetensors)
+PY_PKGS=("$SMASH_PIN" spotpy safetensors pyarrow)
 
 say() { printf '[run_all] %s\n' "$*" >&2; }
 die() { printf '[run_all] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -73,7 +73,7 @@ fi
 
 check_py() {
     "$PY" - <<'EOF' >/dev/null 2>&1
-import smash, spotpy, safetensors.numpy
+import smash, spotpy, safetensors.numpy, pyarrow
 assert smash.__version__ == "1.3.0", smash.__version__
 EOF
 }

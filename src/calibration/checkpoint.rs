@@ -74,6 +74,9 @@ pub struct TraceRow {
     pub seconds: f64,
     /// Control values at this iteration when the stage has at most 64 controls.
     pub x: Option<Vec<f64>>,
+    /// Objective evaluations of the stage so far.
+    #[serde(default)]
+    pub evaluations: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +142,17 @@ impl EvaluationLog {
     pub fn open(path: &Path, config_hash: &str, fresh: bool) -> Result<EvaluationLog, CheckpointError> {
         let io = |source| CheckpointError::Io { path: path.to_path_buf(), source };
         let mut log = EvaluationLog { path: Some(path.to_path_buf()), ..EvaluationLog::in_memory() };
+        if fresh {
+            // the samples and saved runs of the discarded run go with it
+            for dir in [log.samples_dir(), log.runs_dir()].into_iter().flatten() {
+                match std::fs::remove_dir_all(&dir) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(CheckpointError::Io { path: dir, source: e });
+                    }
+                    _ => {}
+                }
+            }
+        }
         if fresh || !path.exists() {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(io)?;
@@ -189,6 +203,16 @@ impl EvaluationLog {
         }
         log.file = Some(OpenOptions::new().append(true).open(path).map_err(io)?);
         Ok(log)
+    }
+
+    /// The run store of the search stages, `DIR/samples` beside the log's `DIR/.train`; `None` in memory.
+    pub fn samples_dir(&self) -> Option<PathBuf> {
+        Some(self.path.as_ref()?.parent()?.parent()?.join("samples"))
+    }
+
+    /// The saved runs of the search stages (`save_runs`), `DIR/runs`; `None` in memory.
+    pub fn runs_dir(&self) -> Option<PathBuf> {
+        Some(self.path.as_ref()?.parent()?.parent()?.join("runs"))
     }
 
     /// The terms of the cost at a point evaluated earlier.

@@ -1,6 +1,7 @@
 //! The observation cost of a calibration: smash's `cost_options` on the configuration's gauges, in both
 //! precisions, as a [`DischargeCost`] of the discharge at the gauges.
 
+use super::search::objective::{SearchObjective, SpotpyCost};
 use crate::config::Config;
 use crate::cost::{
     CostError, CostOptions, CostSetup, ObservationCost, RawCostOptions, downstream_gauges, gauge_areas,
@@ -31,6 +32,8 @@ pub struct GaugeCost {
     pub options: CostOptions,
     f32: ObservationCost<f32>,
     f64: ObservationCost<f64>,
+    /// A search stage's SPOTPY objective or likelihood, which replaces the `jobs_cmpt` terms (no gradient).
+    spotpy: Option<SpotpyCost>,
 }
 
 impl GaugeCost {
@@ -70,7 +73,14 @@ impl GaugeCost {
             });
         }
         let f64 = ObservationCost::new(&options, &setup);
-        Ok(GaugeCost { options, f32, f64 })
+        Ok(GaugeCost { options, f32, f64, spotpy: None })
+    }
+
+    /// The cost with `objective` in place of the `jobs_cmpt` terms, on the same gauges and window.
+    pub fn with_objective(self, objective: SearchObjective, inputs: &Inputs) -> GaugeCost {
+        let qobs = inputs.qobs.as_deref().expect("a GaugeCost has observations");
+        let spotpy = SpotpyCost::new(objective, &self.options, qobs, inputs.mesh.gauges.len());
+        GaugeCost { spotpy: Some(spotpy), ..self }
     }
 }
 
@@ -86,10 +96,22 @@ fn evaluate<T: Real>(cost: &ObservationCost<T>, q: &[T], gradient: bool) -> (T, 
 
 impl DischargeCost for GaugeCost {
     fn evaluate_f32(&self, q: &[f32], gradient: bool) -> (f32, Vec<f32>) {
-        evaluate(&self.f32, q, gradient)
+        match &self.spotpy {
+            Some(c) => (c.evaluate(|i| q[i] as f64) as f32, no_gradient(gradient)),
+            None => evaluate(&self.f32, q, gradient),
+        }
     }
 
     fn evaluate_f64(&self, q: &[f64], gradient: bool) -> (f64, Vec<f64>) {
-        evaluate(&self.f64, q, gradient)
+        match &self.spotpy {
+            Some(c) => (c.evaluate(|i| q[i]), no_gradient(gradient)),
+            None => evaluate(&self.f64, q, gradient),
+        }
     }
+}
+
+/// SPOTPY's objectives have no gradient: the configuration allows them in search stages only.
+fn no_gradient<T>(gradient: bool) -> Vec<T> {
+    assert!(!gradient, "a SPOTPY objective has no gradient (search stages only)");
+    Vec::new()
 }

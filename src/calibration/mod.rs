@@ -6,4 +6,5 @@ pub mod control;
 pub mod cost;
 pub mod descriptors;
 pub mod objective;
+pub mod search;
 pub mod train;

@@ -6,7 +6,7 @@ use super::cost::GaugeCost;
 use crate::Error;
 use crate::config::{Config, Precision};
 use crate::cost::{RegComponent, Smoothing, prior};
-use crate::model::{DischargeCost, Fields, Inputs, forward_cost, gauge_cells, gradient};
+use crate::model::{DischargeCost, Fields, Inputs, forward_cost, forward_costs, gauge_cells, gradient};
 use crate::optim::{Evaluation, Objective, ObjectiveError};
 use hydrograd_models::adjoint::AdjointOptions;
 
@@ -176,6 +176,48 @@ impl<'a> Problem<'a> {
         Ok(Evaluation { cost, gradient: grad })
     }
 }
+
+impl Problem<'_> {
+    /// The cost and its terms at each of `xs` (`[S][n]`), from batched forward runs: one engine call per
+    /// group of sets whose fields fit [`BATCH_VALUES`].
+    pub fn evaluate_batch(&self, xs: &[&[f64]]) -> Result<Vec<(f64, Terms)>, Error> {
+        let ncell = self.parameters.ncell.max(1);
+        let per_call = (BATCH_VALUES / (ncell * self.parameters.names.len().max(1))).max(1);
+        let mut out = Vec::with_capacity(xs.len());
+        for group in xs.chunks(per_call) {
+            let sets: Vec<(Fields, Fields)> = group.iter().map(|x| self.fields(x)).collect();
+            let (jobs, qsim) = forward_costs(self.config, self.inputs, &sets, &self.cells, self.cost)?;
+            let per_set = qsim.len() / group.len();
+            for (k, x) in group.iter().enumerate() {
+                let q = &qsim[k * per_set..(k + 1) * per_set];
+                let validation = self.validation.map(|v| match self.config.precision {
+                    Precision::F32 => v.evaluate_f32(q, false).0 as f64,
+                    Precision::F64 => v.evaluate_f64(&q.iter().map(|&v| v as f64).collect::<Vec<_>>(), false).0,
+                });
+                let wjreg = self.regularization.wjreg;
+                let jreg = if self.regularization.terms.is_empty() || wjreg == 0.0 {
+                    0.0
+                } else {
+                    self.jreg(x, &sets[k], None)
+                };
+                let terms = Terms { jobs: jobs[k], jreg, validation };
+                out.push((if wjreg == 0.0 { jobs[k] } else { jobs[k] + wjreg * jreg }, terms));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Problem<'_> {
+    /// The discharge at the gauges of each of `xs`, `[S, T, G]` \[m³/s\], from one batched forward run.
+    pub fn discharge_batch(&self, xs: &[&[f64]]) -> Result<Vec<f32>, Error> {
+        let sets: Vec<(Fields, Fields)> = xs.iter().map(|x| self.fields(x)).collect();
+        Ok(forward_costs(self.config, self.inputs, &sets, &self.cells, self.cost)?.1)
+    }
+}
+
+/// Parameter values (sets × variables × cells) per batched engine call of [`Problem::evaluate_batch`].
+pub const BATCH_VALUES: usize = 1 << 25;
 
 fn zeroed(f: &Fields) -> Fields {
     Fields { values: vec![0.0; f.values.len()], weights: vec![0.0; f.weights.len()], ..f.clone() }

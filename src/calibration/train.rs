@@ -5,6 +5,11 @@ use super::checkpoint::{EvaluationLog, Replay, TraceRow};
 use super::control::{ControlError, ControlSpace, Domain, Mapping};
 use super::cost::{CalibrationCostError, GaugeCost};
 use super::objective::{Problem, Terms};
+use super::search::cache::EvaluationCache;
+use super::search::finish::finish;
+use super::search::store::{SampleStore, StoreError};
+use super::search::summary::SearchSummary;
+use super::search::{SearchContext, SearchStageError, preflight, problem_hash, run_search};
 use crate::config::{Config, StageConfig};
 use crate::cost::RegWeight;
 use crate::model::initializer::{Tensors, initialize};
@@ -38,6 +43,10 @@ pub enum TrainError {
     Model(#[from] crate::Error),
     #[error(transparent)]
     Checkpoint(#[from] super::checkpoint::CheckpointError),
+    #[error(transparent)]
+    Search(#[from] SearchStageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// What a stage did.
@@ -86,6 +95,8 @@ pub struct Trained {
     pub states: Fields,
     pub stages: Vec<StageSummary>,
     pub trace: Vec<TraceRow>,
+    /// The diagnostics of each search stage, in the order they ran.
+    pub search: Vec<SearchSummary>,
     /// Ctrl-C stopped the run: the result is the best point so far.
     pub interrupted: bool,
 }
@@ -109,19 +120,32 @@ pub fn train(
     let (mut parameters, mut states) = initial_fields(config, inputs)?;
     let first_guess = (parameters.clone(), states.clone());
     let mut summaries = Vec::new();
+    let mut searches = Vec::new();
     let mut trace = Vec::new();
     let mut interrupted = false;
     let domain = Domain::of(config, inputs);
     let validation =
         config.validation.as_ref().map(|raw| GaugeCost::new(config, inputs, raw, "validation")).transpose()?;
+    let samples_dir = log.borrow().samples_dir();
+    let searching = config.stages.iter().any(|s| s.search.is_some());
+    let columns = if searching { preflight(config, (&parameters, &states), &domain)? } else { Vec::new() };
+    let store = RefCell::new(match &samples_dir {
+        Some(dir) if searching => SampleStore::open(dir, &config.hash, columns)?,
+        _ => SampleStore::in_memory(&config.hash),
+    });
     for (i, stage) in config.stages.iter().enumerate() {
         let number = i + 1;
         initialize_network(config, stage, number, log, &mut parameters.weights)?;
         let section = format!("train.stage {number}: cost_options");
         let cost = GaugeCost::new(config, inputs, &stage.cost_options, &section)?;
+        let cost = match stage.search.as_ref().and_then(|s| s.objective) {
+            Some(objective) => cost.with_objective(objective, inputs),
+            None => cost,
+        };
         let structure = config.structure;
         let random_state = match (stage.mapping, stage.random_state) {
             (Mapping::Ann, None) => log.borrow_mut().random_state(number, "ann", clock_seed)?,
+            (_, None) if stage.search.is_some() => log.borrow_mut().random_state(number, "search", clock_seed)?,
             (_, seed) => seed.unwrap_or(0),
         };
         let space = ControlSpace::new(
@@ -139,6 +163,11 @@ pub fn train(
             StageRun { number, stage, space: &space, log, interrupt, progress, trace: &mut trace, start, single };
         let wjreg = match cost.options.wjreg {
             RegWeight::Value(w) => w,
+            RegWeight::Fast | RegWeight::Lcurve if stage.search.is_some() => {
+                let message =
+                    "a derivative-free stage takes a numeric wjreg (fast and lcurve need a gradient optimizer)";
+                return Err(SearchStageError::Method { stage: number, message: message.into() }.into());
+            }
             RegWeight::Fast => {
                 let mut problem = Problem::new(config, inputs, &space, fields.clone(), &cost, 0.0)
                     .with_validation(validation.as_ref());
@@ -152,8 +181,39 @@ pub fn train(
         };
         let mut problem =
             Problem::new(config, inputs, &space, fields, &cost, wjreg).with_validation(validation.as_ref());
-        let outcome = run.optimize(&mut problem)?;
-        let validation_cost = log.borrow().terms_at(&outcome.x).and_then(|t| t.validation);
+        let (outcome, validation_cost) = match &stage.search {
+            None => {
+                let outcome = run.optimize(&mut problem)?;
+                let v = log.borrow().terms_at(&outcome.x).and_then(|t| t.validation);
+                (outcome, v)
+            }
+            Some(search) => {
+                let cache = RefCell::new(match &samples_dir {
+                    Some(_) => EvaluationCache::open(
+                        &config.cache_directory.join("evaluations"),
+                        &problem_hash(&problem, stage),
+                    ),
+                    None => EvaluationCache::in_memory(),
+                });
+                let ctx = SearchContext {
+                    number,
+                    stage,
+                    search,
+                    random_state,
+                    store: &store,
+                    cache: &cache,
+                    interrupt,
+                    progress: &mut *run.progress,
+                    trace: &mut *run.trace,
+                    start,
+                };
+                let outcome = run_search(ctx, &problem)?;
+                let dir = log.borrow().runs_dir().and_then(|d| d.parent().map(|p| p.to_path_buf()));
+                let done = finish(number, search, &store.borrow(), &problem, &outcome, dir.as_deref())?;
+                searches.push(done.summary);
+                (outcome, done.validation)
+            }
+        };
         interrupted |= outcome.termination == optim::Termination::Interrupted;
         (parameters, states) = problem.fields(&outcome.x);
         // a network no longer describes variables that another mapping has since changed
@@ -165,7 +225,7 @@ pub fn train(
             parameters.ann = None;
         }
         summaries.push(StageSummary {
-            optimizer: format!("{:?}", stage.optimizer).to_lowercase(),
+            optimizer: stage.optimizer_name().to_string(),
             mapping: stage.mapping.name(),
             names: space.names(),
             outcome,
@@ -176,7 +236,7 @@ pub fn train(
             break;
         }
     }
-    Ok(Trained { first_guess, parameters, states, stages: summaries, trace, interrupted })
+    Ok(Trained { first_guess, parameters, states, stages: summaries, trace, search: searches, interrupted })
 }
 
 /// Draws the network weights and biases of `[train.stage.init]` before stage `number`. A missing
@@ -248,6 +308,7 @@ impl StageRun<'_, '_> {
                         validation: terms.validation,
                         seconds: start.elapsed().as_secs_f64(),
                         x: (it.x.len() <= TRACE_CONTROLS).then(|| it.x.to_vec()),
+                        evaluations: it.evaluations,
                     };
                     if let Err(e) = log.record_iteration(row.clone()) {
                         failure = Some(e);
@@ -368,5 +429,6 @@ fn run_optimizer(
             optim::adaptive(kind, x0, bounds, &AdaptiveOptions::new(stage.learning_rate, crit), objective, observer)
         }
         (TerminationCrit::Adaptive(_), None) => unreachable!("adaptive criteria come with an adaptive optimizer"),
+        (TerminationCrit::Search, _) => unreachable!("search stages run through calibration::search"),
     }
 }

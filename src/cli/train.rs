@@ -50,6 +50,12 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     if evaluations > 0 {
         println!("resuming: replaying {iterations} iteration(s) and {evaluations} evaluation(s) from the checkpoint");
     }
+    let parts = log.samples_dir().and_then(|d| std::fs::read_dir(d).ok()).map_or(0, |d| {
+        d.filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with("part-"))).count()
+    });
+    if parts > 0 {
+        println!("resuming: replaying the search stages' evaluations from {parts} part(s) of the samples store");
+    }
     let inputs = load_inputs(&config)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     {
@@ -96,31 +102,38 @@ struct Display {
     bar: Option<ProgressBar>,
     stages: usize,
     stage: usize,
+    /// When the last plain log line was printed.
+    last_line: Option<Instant>,
 }
 
 impl Display {
     fn new(stages: usize) -> Display {
-        Display { bar: None, stages, stage: 0 }
+        Display { bar: None, stages, stage: 0, last_line: None }
     }
 
     fn row(&mut self, row: &TraceRow, stage: &StageConfig) {
-        let max = match &stage.termination {
-            hydrograd::optim::TerminationCrit::Sbs(o) => o.maxiter,
-            hydrograd::optim::TerminationCrit::Lbfgsb(o) => o.maxiter,
-            hydrograd::optim::TerminationCrit::Adaptive(o) => o.maxiter,
+        let (max, position) = match (&stage.search, &stage.termination) {
+            (Some(search), _) => (search.max_evaluations, row.evaluations),
+            (None, crit) => (crit_max(crit), row.iteration),
         };
         let text = format!(
-            "stage {}/{} {} {}: iteration {} J = {:.6}{}",
+            "stage {}/{} {} {}: {} {} J = {:.6}{}",
             row.stage,
             self.stages,
             stage.mapping.name(),
-            format!("{:?}", stage.optimizer).to_lowercase(),
-            row.iteration,
+            stage.optimizer_name(),
+            if stage.search.is_some() { "evaluation" } else { "iteration" },
+            position,
             row.cost,
             row.gradient_norm.map_or(String::new(), |g| format!(" |g| = {g:.3e}"))
         );
         if !std::io::stderr().is_terminal() {
-            eprintln!("{text}");
+            // search stages report once a second (a batch can be one evaluation)
+            let due = self.last_line.is_none_or(|t| t.elapsed().as_secs_f64() >= 1.0) || position >= max;
+            if stage.search.is_none() || due {
+                eprintln!("{text}");
+                self.last_line = Some(Instant::now());
+            }
             return;
         }
         if self.stage != row.stage {
@@ -135,14 +148,25 @@ impl Display {
             self.stage = row.stage;
         }
         if let Some(bar) = &self.bar {
-            bar.set_position(row.iteration as u64);
+            bar.set_position(position as u64);
             bar.set_message(text);
         }
     }
 
     fn finish(&mut self) {
+        self.last_line = None;
         if let Some(bar) = self.bar.take() {
             bar.finish();
         }
+    }
+}
+
+/// The iteration limit of a gradient stage.
+fn crit_max(crit: &hydrograd::optim::TerminationCrit) -> usize {
+    match crit {
+        hydrograd::optim::TerminationCrit::Sbs(o) => o.maxiter,
+        hydrograd::optim::TerminationCrit::Lbfgsb(o) => o.maxiter,
+        hydrograd::optim::TerminationCrit::Adaptive(o) => o.maxiter,
+        hydrograd::optim::TerminationCrit::Search => 0,
     }
 }

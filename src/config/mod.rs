@@ -6,9 +6,11 @@
 
 mod error;
 mod raw;
+mod search;
 mod train;
 
 pub use error::ConfigError;
+pub use search::{SaveRuns, SearchConfig};
 pub use train::StageConfig;
 
 pub use crate::calibration::descriptors::DescriptorTfm;

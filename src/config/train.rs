@@ -1,11 +1,13 @@
 //! `[[train.stage]]`: the calibration stages of `hydrograd train`, with smash's `optimize` keys.
 
 use super::ConfigError;
+use super::search::{RawSearch, SearchConfig, search_config};
 use crate::calibration::control::{ControlTfm, Mapping, Selection};
 use crate::cost::RawCostOptions;
 use crate::model::ann::{Activation, AnnLayers};
 use crate::model::initializer::{InitSpec, Initializer};
 use crate::optim::{Optimizer, TerminationCrit};
+use crate::samplers::Method;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -55,8 +57,9 @@ fn uniform() -> String {
     "uniform".into()
 }
 
+/// `optimize_options`: smash's keys, the search-stage keys, and (in `rest`) a derivative-free method's
+/// own keys; `rest` must be empty for the gradient optimizers.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct RawOptimizeOptions {
     pub parameters: Option<Vec<String>>,
     pub bounds: Option<toml::Table>,
@@ -66,6 +69,17 @@ pub(super) struct RawOptimizeOptions {
     pub descriptor: Option<toml::Table>,
     pub random_state: Option<i64>,
     pub net: Option<RawNet>,
+    pub max_evaluations: Option<i64>,
+    pub priors: Option<toml::Table>,
+    pub save_runs: Option<String>,
+    pub n: Option<i64>,
+    pub objective: Option<String>,
+    pub likelihood: Option<String>,
+    pub phi: Option<f64>,
+    pub behavioural: Option<f64>,
+    pub behavioural_threshold: Option<f64>,
+    #[serde(flatten)]
+    pub rest: toml::Table,
 }
 
 /// `optimize_options.net`: the graph of an `ann` mapping.
@@ -111,6 +125,8 @@ pub struct StageConfig {
     pub net: Option<AnnLayers>,
     /// `optimize_options.random_state`: the seed of an `ann` network's first weights (drawn when absent).
     pub random_state: Option<u32>,
+    /// The derivative-free method's settings (`optimizer` is [`Optimizer::Search`]).
+    pub search: Option<SearchConfig>,
 }
 
 /// `[train.stage.init]`: the hybrid network's weights and biases drawn before a stage (smash's
@@ -128,6 +144,14 @@ impl StageInit {
 }
 
 impl StageConfig {
+    /// The optimizer's name as configs spell it (`sbs`, `lbfgsb`, `sceua`, ...).
+    pub fn optimizer_name(&self) -> &'static str {
+        match &self.search {
+            Some(search) => search.method.name(),
+            None => self.optimizer.name(),
+        }
+    }
+
     /// What the stage optimizes, as the control space takes it, with `random_state` the seed of an `ann`
     /// network's first weights.
     pub fn selection(&self, random_state: u32) -> Selection<'_> {
@@ -152,16 +176,28 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         let names: Vec<_> = Mapping::ALL.iter().map(|m| m.name()).collect();
         invalid("mapping", format!("'{}' is not one of: {}", raw.mapping, names.join(", ")))
     })?;
+    let method = raw.optimizer.as_deref().and_then(Method::from_name);
     let optimizer = match raw.optimizer.as_deref() {
+        _ if method.is_some() => Optimizer::Search,
         None if mapping == Mapping::Uniform => Optimizer::Sbs,
         None if mapping == Mapping::Ann => Optimizer::Adam,
         None => Optimizer::Lbfgsb,
-        Some(name) => Optimizer::deserialize(toml::Value::String(name.to_string())).map_err(|_| {
-            invalid("optimizer", format!("'{name}' is not one of: sbs, lbfgsb, adam, sgd, adagrad, rmsprop"))
+        Some(name) => Optimizer::from_name(name).ok_or_else(|| {
+            let methods: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
+            invalid(
+                "optimizer",
+                format!("'{name}' is not one of: {}, {}", Optimizer::NAMES.join(", "), methods.join(", ")),
+            )
         })?,
     };
     let options = &raw.optimize_options;
+    let search = search_stage(method, options).map_err(|(k, m)| invalid(&k, m))?;
     let control_tfm = match (options.control_tfm.as_deref(), optimizer) {
+        (None | Some("keep"), Optimizer::Search) => ControlTfm::Keep,
+        (Some(_), Optimizer::Search) => {
+            let message = "derivative-free methods search the parameters' own values: only 'keep'".to_string();
+            return Err(invalid("optimize_options.control_tfm", message));
+        }
         (None, Optimizer::Sbs) => ControlTfm::Sbs,
         (None, _) if mapping == Mapping::Ann => ControlTfm::Keep,
         (None, _) => ControlTfm::Normalize,
@@ -196,6 +232,10 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         descriptors.push((name.clone(), list));
     }
     let termination = match &options.termination_crit {
+        Some(_) if search.is_some() => {
+            let message = "derivative-free methods stop on max_evaluations and their own options".to_string();
+            return Err(invalid("optimize_options.termination_crit", message));
+        }
         None => TerminationCrit::default_for(optimizer),
         Some(v) => TerminationCrit::deserialize_for(optimizer, v.clone())
             .map_err(|e| invalid("optimize_options.termination_crit", e.to_string()))?,
@@ -280,5 +320,47 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         init,
         net,
         random_state,
+        search,
     })
+}
+
+/// The search settings of a stage run by `method`, or a check that a gradient stage has none of their keys.
+fn search_stage(
+    method: Option<Method>,
+    options: &RawOptimizeOptions,
+) -> Result<Option<SearchConfig>, (String, String)> {
+    let Some(method) = method else {
+        let search_keys = [
+            ("max_evaluations", options.max_evaluations.is_some()),
+            ("priors", options.priors.is_some()),
+            ("save_runs", options.save_runs.is_some()),
+            ("n", options.n.is_some()),
+            ("objective", options.objective.is_some()),
+            ("likelihood", options.likelihood.is_some()),
+            ("phi", options.phi.is_some()),
+            ("behavioural", options.behavioural.is_some()),
+            ("behavioural_threshold", options.behavioural_threshold.is_some()),
+        ];
+        let unknown = search_keys.iter().find(|(_, set)| *set).map(|(k, _)| k.to_string());
+        return match unknown.or_else(|| options.rest.keys().next().cloned()) {
+            Some(k) => Err((
+                format!("optimize_options.{k}"),
+                "unknown key for this optimizer (a derivative-free method's key?)".to_string(),
+            )),
+            None => Ok(None),
+        };
+    };
+    let raw = RawSearch {
+        max_evaluations: options.max_evaluations,
+        priors: options.priors.as_ref(),
+        save_runs: options.save_runs.as_deref(),
+        n: options.n,
+        objective: options.objective.as_deref(),
+        likelihood: options.likelihood.as_deref(),
+        phi: options.phi,
+        behavioural: options.behavioural,
+        behavioural_threshold: options.behavioural_threshold,
+        rest: options.rest.clone(),
+    };
+    search_config(method, raw).map(Some)
 }

@@ -172,3 +172,59 @@ fn forward_cost_as<T: CostFloat>(
     let (j, _) = T::cost(cost, &q, false);
     Ok((Real::to_f64(j), q.iter().map(|&v| Real::to_f64(v) as f32).collect()))
 }
+
+/// The costs of `S = sets.len()` parameter sets, each `(parameters, initial states)`, from one batched
+/// forward run (no adjoint), in the configuration's precision.
+///
+/// # Returns
+/// `J` per set, `[S]`, and the discharge at the cells \[m³/s\], `[S, T, G]`.
+pub fn forward_costs(
+    config: &Config,
+    inputs: &Inputs,
+    sets: &[(Fields, Fields)],
+    cells: &[usize],
+    cost: &(impl DischargeCost + Sync),
+) -> Result<(Vec<f64>, Vec<f32>), Error> {
+    match config.precision {
+        Precision::F32 => forward_costs_as::<f32>(config, inputs, sets, cells, cost),
+        Precision::F64 => forward_costs_as::<f64>(config, inputs, sets, cells, cost),
+    }
+}
+
+fn forward_costs_as<T: CostFloat + Send + Sync>(
+    config: &Config,
+    inputs: &Inputs,
+    sets: &[(Fields, Fields)],
+    cells: &[usize],
+    cost: &(impl DischargeCost + Sync),
+) -> Result<(Vec<f64>, Vec<f32>), Error> {
+    use rayon::prelude::*;
+    let Some((first, _)) = sets.first() else { return Ok((Vec::new(), Vec::new())) };
+    let run = Run::<T>::new(config, inputs, cells);
+    let (setup, forcing) = (run.setup(), run.forcing());
+    let (s, n) = (sets.len(), first.ncell);
+    let mut batch = Batch {
+        nset: s,
+        ncell: n,
+        parameters: interleave(&sets.iter().map(|(p, _)| p.values.as_slice()).collect::<Vec<_>>(), n),
+        states: interleave(&sets.iter().map(|(_, st)| st.values.as_slice()).collect::<Vec<_>>(), n),
+        weights: sets.iter().flat_map(|(p, _)| p.weights.iter().map(|&w| T::from_f64(w))).collect(),
+    };
+    let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
+    let per_set = q.len() / s;
+    let costs = q.par_chunks(per_set.max(1)).map(|qs| Real::to_f64(T::cost(cost, qs, false).0)).collect();
+    Ok((costs, q.iter().map(|&v| Real::to_f64(v) as f32).collect()))
+}
+
+/// `[V, N]` per set → `[V, S, N]`, in the engine's precision.
+fn interleave<T: CostFloat + Send + Sync>(per_set: &[&[f64]], ncell: usize) -> Vec<T> {
+    use rayon::prelude::*;
+    let (s, n) = (per_set.len(), ncell.max(1));
+    let nvar = per_set.first().map_or(0, |v| v.len() / n);
+    let mut out = vec![T::ZERO; nvar * s * n];
+    out.par_chunks_mut(n).enumerate().for_each(|(i, dst)| {
+        let (var, set) = (i / s, i % s);
+        dst.iter_mut().zip(&per_set[set][var * n..(var + 1) * n]).for_each(|(d, &v)| *d = T::from_f64(v));
+    });
+    out
+}

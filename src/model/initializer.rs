@@ -7,8 +7,8 @@
 //! `normal` N(0, 0.01), `glorot_normal` N(0, √(2/(n_in + n_out))), `he_normal` N(0, √(2/n_in)), `zeros`.
 //! Biases are drawn as `(n_out, 1)` arrays (`n_in = 1`). smash seeds once, then draws the layers in order.
 
+pub use crate::samplers::random::LegacyRandom;
 use hydrograd_models::nn::MlpShape;
-use rand_mt::Mt;
 
 /// An initialization method (smash's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,61 +98,9 @@ pub fn initialize_layers(values: &mut [f64], dims: &[(usize, usize)], which: Ten
     }
 }
 
-/// numpy's legacy `RandomState` (MT19937 seeded by `init_genrand`): `random_sample` from 53 bits of two
-/// draws, `uniform = low + (high − low)·random_sample`, and `normal` by the polar Box–Muller method with
-/// its cached second value (`legacy_gauss`).
-pub struct LegacyRandom {
-    mt: Mt,
-    gauss: Option<f64>,
-}
-
-impl LegacyRandom {
-    pub fn new(seed: u32) -> LegacyRandom {
-        LegacyRandom { mt: Mt::new(seed), gauss: None }
-    }
-
-    /// A double in [0, 1) (`mt19937_next_double`).
-    pub fn random_sample(&mut self) -> f64 {
-        let a = (self.mt.next_u32() >> 5) as f64;
-        let b = (self.mt.next_u32() >> 6) as f64;
-        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
-    }
-
-    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.random_sample()
-    }
-
-    pub fn normal(&mut self, loc: f64, scale: f64) -> f64 {
-        loc + scale * self.gauss()
-    }
-
-    fn gauss(&mut self) -> f64 {
-        if let Some(g) = self.gauss.take() {
-            return g;
-        }
-        loop {
-            let x1 = 2.0 * self.random_sample() - 1.0;
-            let x2 = 2.0 * self.random_sample() - 1.0;
-            let r2 = x1 * x1 + x2 * x2;
-            if r2 < 1.0 && r2 != 0.0 {
-                let f = (-2.0 * r2.ln() / r2).sqrt();
-                self.gauss = Some(f * x1);
-                return f * x2;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mt19937_follows_the_reference_generator() {
-        // Matsumoto & Nishimura's mt19937ar.c with init_genrand(5489): first output 3499211612
-        let mut rng = LegacyRandom::new(5489);
-        assert_eq!(rng.mt.next_u32(), 3_499_211_612);
-    }
 
     #[test]
     fn uniform_draws_stay_within_the_fan_in_limit() {
@@ -168,15 +116,5 @@ mod tests {
         let mut again = vec![7.0; shape.len()];
         initialize(&mut again, shape, Tensors::Weights, &spec, 23);
         assert_eq!(w, again, "the seed fixes the draw");
-    }
-
-    #[test]
-    fn normal_draws_have_the_initializer_spread() {
-        let mut rng = LegacyRandom::new(1);
-        let n = 200_000;
-        let draws: Vec<f64> = (0..n).map(|_| rng.normal(0.0, 2.0)).collect();
-        let mean = draws.iter().sum::<f64>() / n as f64;
-        let var = draws.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.02 && (var.sqrt() - 2.0).abs() < 0.02, "mean {mean}, sd {}", var.sqrt());
     }
 }

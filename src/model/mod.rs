@@ -16,7 +16,7 @@ pub use domain::load_domain;
 pub use engine::EngineFloat;
 #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
 pub(crate) use engine::not_compiled;
-pub use gradient::{DischargeCost, FieldGradient, forward_cost, gradient};
+pub use gradient::{DischargeCost, FieldGradient, forward_cost, forward_costs, gradient};
 pub use interception::adjusted_capacity;
 pub use network::routing_network;
 pub use parameters::{Fields, ParameterError};

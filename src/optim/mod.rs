@@ -167,6 +167,13 @@ pub enum Termination {
     },
     /// The observer returned [`Flow::Stop`].
     Interrupted,
+    /// A derivative-free method spent its `max_evaluations`.
+    Budget,
+    /// A derivative-free method stopped on its own criterion.
+    Converged {
+        /// The method's explanation.
+        message: String,
+    },
 }
 
 /// The result of a run.

@@ -7,8 +7,7 @@ use serde::{Deserialize, Deserializer};
 use super::{Adaptive, OptimError};
 
 /// The optimizers, by smash's names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Optimizer {
     Sbs,
     Lbfgsb,
@@ -16,13 +15,45 @@ pub enum Optimizer {
     Sgd,
     Adagrad,
     Rmsprop,
+    /// A derivative-free method of `crate::samplers`, run by the calibration's search stages (its settings
+    /// live beside the stage, not here).
+    Search,
 }
 
 impl Optimizer {
+    /// smash's optimizer names.
+    pub const NAMES: [&'static str; 6] = ["sbs", "lbfgsb", "adam", "sgd", "adagrad", "rmsprop"];
+
+    /// The optimizer named `name` (smash's names).
+    pub fn from_name(name: &str) -> Option<Optimizer> {
+        Some(match name {
+            "sbs" => Self::Sbs,
+            "lbfgsb" => Self::Lbfgsb,
+            "adam" => Self::Adam,
+            "sgd" => Self::Sgd,
+            "adagrad" => Self::Adagrad,
+            "rmsprop" => Self::Rmsprop,
+            _ => return None,
+        })
+    }
+
+    /// The name as configs spell it (`"search"` for a derivative-free method).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sbs => "sbs",
+            Self::Lbfgsb => "lbfgsb",
+            Self::Adam => "adam",
+            Self::Sgd => "sgd",
+            Self::Adagrad => "adagrad",
+            Self::Rmsprop => "rmsprop",
+            Self::Search => "search",
+        }
+    }
+
     /// The adaptive kind, for the four adaptive optimizers.
     pub fn adaptive(self) -> Option<Adaptive> {
         match self {
-            Self::Sbs | Self::Lbfgsb => None,
+            Self::Sbs | Self::Lbfgsb | Self::Search => None,
             Self::Adam => Some(Adaptive::Adam),
             Self::Sgd => Some(Adaptive::Sgd),
             Self::Adagrad => Some(Adaptive::Adagrad),
@@ -145,6 +176,8 @@ pub enum TerminationCrit {
     Sbs(SbsOptions),
     Lbfgsb(LbfgsbOptions),
     Adaptive(AdaptiveTerminationCrit),
+    /// A derivative-free method: it stops on its budget and its own options.
+    Search,
 }
 
 impl TerminationCrit {
@@ -153,6 +186,7 @@ impl TerminationCrit {
         match optimizer {
             Optimizer::Sbs => Self::Sbs(SbsOptions::default()),
             Optimizer::Lbfgsb => Self::Lbfgsb(LbfgsbOptions::default()),
+            Optimizer::Search => Self::Search,
             _ => Self::Adaptive(AdaptiveTerminationCrit::default()),
         }
     }
@@ -163,6 +197,9 @@ impl TerminationCrit {
         Ok(match optimizer {
             Optimizer::Sbs => Self::Sbs(SbsOptions::deserialize(deserializer)?),
             Optimizer::Lbfgsb => Self::Lbfgsb(LbfgsbOptions::deserialize(deserializer)?),
+            Optimizer::Search => {
+                return Err(serde::de::Error::custom("derivative-free methods take no termination_crit"));
+            }
             _ => Self::Adaptive(AdaptiveTerminationCrit::deserialize(deserializer)?),
         })
     }
@@ -222,12 +259,8 @@ mod tests {
         assert!(toml::from_str::<AdaptiveOptions>("early_stopping = -1").is_err());
         let a = AdaptiveOptions { learning_rate: Some(-0.1), ..Default::default() };
         assert!(a.validate().unwrap_err().to_string().contains("learning_rate"));
-        #[derive(Deserialize)]
-        struct Named {
-            optimizer: Optimizer,
-        }
-        let named: Named = toml::from_str("optimizer = 'rmsprop'").unwrap();
-        assert_eq!(named.optimizer.adaptive(), Some(Adaptive::Rmsprop));
-        assert!(toml::from_str::<Named>("optimizer = 'RMSprop'").is_err());
+        assert_eq!(Optimizer::from_name("rmsprop").and_then(Optimizer::adaptive), Some(Adaptive::Rmsprop));
+        assert_eq!(Optimizer::from_name("RMSprop"), None);
+        assert!(Optimizer::NAMES.iter().all(|n| Optimizer::from_name(n).is_some_and(|o| o.name() == *n)));
     }
 }

@@ -2,13 +2,14 @@
 //! atomically as one set.
 
 use super::{OutputError, Staging, write_maps, write_series, write_trace};
+use crate::calibration::search::summary::SearchSummary;
 use crate::calibration::train::Trained;
 use crate::config::Config;
 use crate::cost::metrics::{kge, nse};
 use crate::model::Inputs;
 use crate::model::ann::AnnWeights;
 use crate::model::ann_file::AnnFile;
-use crate::report::{CostPoint, Hydrograph, ParameterMap, Report, render};
+use crate::report::{CostPoint, Hydrograph, ParameterMap, PredictiveBand, Report, SearchSection, render};
 use std::path::{Path, PathBuf};
 
 /// A trained regionalization network with the descriptor transform of `config` on `inputs`.
@@ -76,7 +77,7 @@ fn report(
     let g = codes.len();
     let column = |v: &[f32], j: usize| -> Vec<f32> { v.iter().skip(j).step_by(g.max(1)).copied().collect() };
     let start_ms = config.time.step_end(0).and_utc().timestamp_millis();
-    let hydrographs = (0..g)
+    let hydrographs: Vec<Hydrograph> = (0..g)
         .map(|j| {
             let observed = inputs.qobs.as_ref().map(|o| column(o, j)).unwrap_or_default();
             let (before, after) = (column(q.before, j), column(q.after, j));
@@ -123,11 +124,54 @@ fn report(
     if trained.interrupted {
         summary.push(("note".into(), "interrupted: the result is the best point reached".into()));
     }
+    let searches = trained.search.iter().map(|s| search_section(s, &hydrographs)).collect();
     Report {
         title: format!("hydrograd calibration: {}", config.path.display()),
         summary,
         hydrographs,
         cost_curve,
         maps,
+        searches,
+    }
+}
+
+/// The report's view of a search stage's diagnostics, its bands on the time axes of `hydrographs`
+/// (gauges in the same order).
+fn search_section(s: &SearchSummary, hydrographs: &[Hydrograph]) -> SearchSection {
+    let d = s.names.len();
+    let values = (0..d).map(|i| s.rows.iter().map(|r| r.x[i]).collect()).collect();
+    let mut behavioural = vec![false; s.rows.len()];
+    for &k in &s.behavioural {
+        behavioural[k] = true;
+    }
+    let posterior = (0..d).map(|i| s.behavioural.iter().map(|&k| s.rows[k].x[i]).collect()).collect();
+    let bands = s.band.as_ref().map_or(Vec::new(), |b| {
+        (hydrographs.iter().enumerate())
+            .map(|(j, h)| PredictiveBand {
+                code: h.code.clone(),
+                start_ms: h.start_ms,
+                dt_s: h.dt_s,
+                observed: h.observed.clone(),
+                lower: b.lower[j].clone(),
+                median: b.median[j].clone(),
+                upper: b.upper[j].clone(),
+            })
+            .collect()
+    });
+    SearchSection {
+        stage: s.stage,
+        method: s.method.clone(),
+        rule: s.rule.to_string(),
+        names: s.names.clone(),
+        values,
+        costs: s.rows.iter().map(|r| r.cost).collect(),
+        behavioural,
+        posterior,
+        chains: s.chains,
+        r_hat: s.r_hat.clone(),
+        geweke: s.geweke.clone(),
+        correlation: s.correlation.clone(),
+        band_sets: s.band.as_ref().map_or(0, |b| b.sets),
+        bands,
     }
 }

@@ -10,6 +10,10 @@
 //!   calibration, dates on the time axis, the gauge's scores above it. Long series are decimated to
 //!   the min/max envelope of each pixel column, so a plot stays small (tens of kB) for 10⁵ steps.
 //! - **Cost**: the cost at every iteration of every stage, stage boundaries marked.
+//! - **Search stages** (only when some stage ran a derivative-free method, see `search.rs`): per stage
+//!   the convergence curve, a parameter table (posterior summary, `R̂` and Geweke for MCMC chains), the
+//!   correlation matrix of the behavioural sets, dotty plots, posterior histograms and the predictive
+//!   band of discharge at each gauge.
 //! - **Parameter maps**: each map in viridis (inactive cells grey), with a colorbar giving min and max.
 //!
 //! A small script checks on load that every plot and map rendered and writes the result into
@@ -30,12 +34,19 @@
 //! assert!(html.starts_with("<!DOCTYPE html>") && html.contains("gr4-lr"));
 //! ```
 
+mod band;
 mod colormap;
+mod convergence;
 mod cost_curve;
 mod decimate;
+mod dotty;
+mod histogram;
 mod hydrograph;
 mod map;
 mod page;
+mod scale;
+mod search;
+mod search_tables;
 mod svg;
 mod text;
 mod time_axis;
@@ -53,6 +64,62 @@ pub struct Report {
     pub cost_curve: Vec<CostPoint>,
     /// Calibrated parameter maps.
     pub maps: Vec<ParameterMap>,
+    /// The diagnostics of each search stage, in the order they ran.
+    pub searches: Vec<SearchSection>,
+}
+
+/// The diagnostics of one search stage (a derivative-free method): its evaluations, behavioural sets,
+/// chain diagnostics and predictive band.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchSection {
+    /// Stage number (1-based).
+    pub stage: usize,
+    /// The method's name, e.g. `dream`.
+    pub method: String,
+    /// How the behavioural sets were chosen, e.g. `best 10 % of the runs`.
+    pub rule: String,
+    /// The searched parameters `[d]`.
+    pub names: Vec<String>,
+    /// Every evaluation's parameter values, `[d][E]`, in evaluation order.
+    pub values: Vec<Vec<f64>>,
+    /// Every evaluation's cost `[E]` [-]; non-finite values are failed evaluations.
+    pub costs: Vec<f64>,
+    /// Whether each evaluation is behavioural `[E]`.
+    pub behavioural: Vec<bool>,
+    /// The behavioural sets `[d][B]` (the posterior sample: a chain state repeats once per draw it lasted).
+    pub posterior: Vec<Vec<f64>>,
+    /// MCMC chains (0: the method has none).
+    pub chains: usize,
+    /// Gelman–Rubin `R̂` per parameter `[d]` (chains only).
+    pub r_hat: Option<Vec<f64>>,
+    /// Geweke z-scores per parameter `[d][windows]` (chains only).
+    pub geweke: Option<Vec<Vec<f64>>>,
+    /// Correlation of the behavioural sets `[d][d]` (empty: fewer than 2 sets).
+    pub correlation: Vec<Vec<f64>>,
+    /// Parameter sets simulated for the predictive bands.
+    pub band_sets: usize,
+    /// The predictive band at each gauge (empty: none simulated).
+    pub bands: Vec<PredictiveBand>,
+}
+
+/// Percentiles of the discharge simulated with behavioural sets at one gauge, on the time axis of
+/// [`Hydrograph`] (value `i` ends at `start_ms + i × dt_s × 1000`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PredictiveBand {
+    /// Gauge code.
+    pub code: String,
+    /// End of the first time step [unix ms, UTC].
+    pub start_ms: i64,
+    /// Time step [s].
+    pub dt_s: i64,
+    /// Observed discharge `[T]` [m³/s]; negative or non-finite values are missing; may be empty.
+    pub observed: Vec<f32>,
+    /// 5 % discharge `[T]` [m³/s].
+    pub lower: Vec<f32>,
+    /// Median discharge `[T]` [m³/s].
+    pub median: Vec<f32>,
+    /// 95 % discharge `[T]` [m³/s].
+    pub upper: Vec<f32>,
 }
 
 /// Discharge at one gauge. The three series share the time axis: value `i` is the mean over the step
@@ -115,6 +182,7 @@ pub fn render(report: &Report) -> String {
         hydrographs: report.hydrographs.iter().enumerate().map(|(i, h)| hydrograph::figure(h, i)).collect(),
         cost: cost_curve::figure(&report.cost_curve),
         maps: report.maps.iter().enumerate().map(|(i, m)| map::figure(m, i)).collect(),
+        searches: report.searches.iter().map(search::section).collect(),
     };
     page::document(&report.title, &report.summary, &sections)
 }
@@ -148,11 +216,30 @@ mod tests {
             }],
             cost_curve: vec![],
             maps: vec![ParameterMap { name: evil.into(), unit: evil.into(), nrow: 1, ncol: 1, values: vec![1.0] }],
+            searches: vec![SearchSection {
+                method: evil.into(),
+                rule: evil.into(),
+                names: vec![evil.into()],
+                values: vec![vec![1.0, 2.0]],
+                costs: vec![0.5, 0.4],
+                behavioural: vec![false, true],
+                posterior: vec![vec![2.0]],
+                bands: vec![PredictiveBand {
+                    code: evil.into(),
+                    start_ms: 0,
+                    dt_s: 3600,
+                    observed: vec![1.0],
+                    lower: vec![0.5],
+                    median: vec![1.0],
+                    upper: vec![1.5],
+                }],
+                ..SearchSection::default()
+            }],
         };
         let html = render(&report);
         assert!(!html.contains("alert(1)</script>"), "unescaped user string");
         assert!(html.contains("/data/&lt;x&gt;&amp;y.toml"));
-        assert_eq!(html.matches("&lt;script&gt;alert(1)&lt;/script&gt;").count(), 10, "{html}");
+        assert_eq!(html.matches("&lt;script&gt;alert(1)&lt;/script&gt;").count(), 10 + 9, "{html}");
     }
 
     #[test]

@@ -64,6 +64,23 @@ svg.colorbar{flex:0 0 84px;width:84px;height:auto}
 .colorbar .tick{font-size:12px}
 .colorbar .unit{font-size:12px;fill:#5b6573}
 .inactive{fill:#e4e7eb}
+.s-best{stroke:#d1495b}
+.s-median{stroke:#1f6fb4}
+.band{fill:#1f6fb4;fill-opacity:.22;stroke:none}
+.legend path.s-band{stroke:#1f6fb4;stroke-opacity:.3;stroke-width:9}
+.dots{fill:none;stroke:#8a94a3;stroke-opacity:.5;stroke-width:3.5;stroke-linecap:round}
+.dots-b{stroke:#d1495b;stroke-opacity:.85}
+.bars{fill:#1f6fb4;fill-opacity:.75;stroke:#fff;stroke-width:.5}
+.search-stage{margin:0 0 28px}
+.stage-title{font-size:16px;margin:0 0 2px}
+h4{font-size:14px;margin:0 0 6px;font-weight:600}
+.panels{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:8px 16px}
+table.stats,table.corr{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
+.stats th,.stats td{padding:3px 10px;border-bottom:1px solid #eceff3;text-align:right}
+.stats tr th:first-child{text-align:left}
+.corr th,.corr td{padding:4px 8px;text-align:center;min-width:58px}
+.corr td.light{color:#fff}
+.flag{color:#b00020;font-weight:600}
 .error{color:#b00020}
 .empty{color:var(--muted)}
 "#;
@@ -86,19 +103,21 @@ window.__renderCheck={errors:[],done:false};
 "#;
 
 /// Runs on load: every plot has a box and paths, every map image decoded at its declared size.
-/// The result goes into `<pre id="render-check">` as `{"plots":N,"maps":M,"errors":[...]}`.
+/// The result goes into `<pre id="render-check">` as `{"plots":N,"search":S,"maps":M,"errors":[...]}`,
+/// `S` the rendered plots of the search stages (counted in `N` too).
 const CHECK: &str = r#"
 window.addEventListener('load',function(){
-  var rc=window.__renderCheck,plots=0,maps=0;
+  var rc=window.__renderCheck,plots=0,search=0,maps=0;
   document.querySelectorAll('svg.plot').forEach(function(s){
     var r=s.getBoundingClientRect();
-    if(r.width>0&&r.height>0&&s.querySelectorAll('path').length>0){plots++;}else{rc.errors.push('plot '+s.id+' did not render');}
+    if(r.width>0&&r.height>0&&s.querySelectorAll('path').length>0){plots++;if(s.closest('#search')){search++;}}
+    else{rc.errors.push('plot '+s.id+' did not render');}
   });
   document.querySelectorAll('img.map').forEach(function(m){
     if(m.complete&&m.naturalWidth>0&&m.naturalWidth==m.getAttribute('width')&&m.naturalHeight==m.getAttribute('height')){maps++;}
     else{rc.errors.push('map '+m.id+' did not decode');}
   });
-  rc.write=function(){document.getElementById('render-check').textContent=JSON.stringify({plots:plots,maps:maps,errors:rc.errors});};
+  rc.write=function(){document.getElementById('render-check').textContent=JSON.stringify({plots:plots,search:search,maps:maps,errors:rc.errors});};
   rc.done=true;
   rc.write();
 });
@@ -109,13 +128,22 @@ pub(crate) struct Sections {
     pub hydrographs: Vec<String>,
     pub cost: String,
     pub maps: Vec<String>,
+    /// One article per search stage (the section is left out when there is none).
+    pub searches: Vec<String>,
 }
 
 /// The whole HTML document.
 pub(crate) fn document(title: &str, summary: &[(String, String)], sections: &Sections) -> String {
     let title = escape(title);
     let mut out = String::with_capacity(
-        64 * 1024 + sections.hydrographs.iter().chain(&sections.maps).map(String::len).sum::<usize>(),
+        64 * 1024
+            + sections
+                .hydrographs
+                .iter()
+                .chain(&sections.maps)
+                .chain(&sections.searches)
+                .map(String::len)
+                .sum::<usize>(),
     );
     let _ = write!(
         out,
@@ -126,12 +154,13 @@ pub(crate) fn document(title: &str, summary: &[(String, String)], sections: &Sec
             "<title>{title}</title>\n<style>{style}</style>\n<script>{collect}</script>\n</head>\n<body>\n",
             "<header><h1>{title}</h1><p>hydrograd calibration report</p>",
             "<nav><a href=\"#summary\">Summary</a><a href=\"#hydrographs\">Hydrographs</a>",
-            "<a href=\"#cost\">Cost</a><a href=\"#maps\">Parameter maps</a></nav></header>\n<main>\n"
+            "<a href=\"#cost\">Cost</a>{search_link}<a href=\"#maps\">Parameter maps</a></nav></header>\n<main>\n"
         ),
         csp = CSP,
         title = title,
         style = STYLE,
         collect = COLLECT,
+        search_link = if sections.searches.is_empty() { "" } else { "<a href=\"#search\">Search stages</a>" },
     );
     out.push_str("<section id=\"summary\"><h2>Summary</h2>");
     if summary.is_empty() {
@@ -152,6 +181,14 @@ pub(crate) fn document(title: &str, summary: &[(String, String)], sections: &Sec
         out.push('\n');
     }
     let _ = write!(out, "</section>\n<section id=\"cost\"><h2>Cost</h2>\n{}\n</section>\n", sections.cost);
+    if !sections.searches.is_empty() {
+        out.push_str("<section id=\"search\"><h2>Search stages</h2>\n");
+        for article in &sections.searches {
+            out.push_str(article);
+            out.push('\n');
+        }
+        out.push_str("</section>\n");
+    }
     out.push_str("<section id=\"maps\"><h2>Parameter maps</h2>\n");
     if sections.maps.is_empty() {
         out.push_str("<p class=\"empty\">No parameter maps.</p>");

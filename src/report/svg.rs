@@ -5,13 +5,21 @@ use std::fmt::Write;
 
 use super::text::{escape, fmt_tick};
 
-/// Size of every plot's view box [SVG user units]; the page scales it to the column width.
-pub(crate) const WIDTH: f64 = 960.0;
-pub(crate) const HEIGHT: f64 = 340.0;
-const LEFT: f64 = 76.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 34.0;
-const BOTTOM: f64 = 48.0;
+/// A view box and the margins around its plot area [SVG user units]; the page scales it to its box.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Size {
+    pub width: f64,
+    pub height: f64,
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
+}
+
+/// A full-width plot (hydrographs, cost curves).
+pub(crate) const PLOT: Size = Size { width: 960.0, height: 340.0, left: 76.0, right: 16.0, top: 34.0, bottom: 48.0 };
+/// A small panel of a grid (one per parameter), about a third of the column wide.
+pub(crate) const PANEL: Size = Size { width: 330.0, height: 230.0, left: 60.0, right: 22.0, top: 12.0, bottom: 42.0 };
 
 /// A tick: its position in data units and its label.
 pub(crate) struct Tick {
@@ -19,40 +27,49 @@ pub(crate) struct Tick {
     pub label: String,
 }
 
-/// The plot area of a [`WIDTH`] × [`HEIGHT`] view box and the data ranges it shows.
+/// The plot area of a view box and the data ranges it shows.
 pub(crate) struct Frame {
     x: (f64, f64),
     y: (f64, f64),
+    size: Size,
 }
 
 impl Frame {
-    /// A frame showing `x = (min, max)` and `y = (min, max)` (data units; ranges of zero width are widened).
+    /// A [`PLOT`] frame showing `x = (min, max)` and `y = (min, max)` (data units; ranges of zero width are
+    /// widened).
     pub(crate) fn new(x: (f64, f64), y: (f64, f64)) -> Frame {
+        Frame::sized(PLOT, x, y)
+    }
+
+    /// [`Frame::new`] in a view box of `size`.
+    pub(crate) fn sized(size: Size, x: (f64, f64), y: (f64, f64)) -> Frame {
         let widen = |(a, b): (f64, f64)| if b > a { (a, b) } else { (a - 0.5, a + 0.5) };
-        Frame { x: widen(x), y: widen(y) }
+        Frame { x: widen(x), y: widen(y), size }
     }
 
     /// Horizontal pixel position of `x`.
     pub(crate) fn px(&self, x: f64) -> f64 {
-        LEFT + (x - self.x.0) / (self.x.1 - self.x.0) * (WIDTH - LEFT - RIGHT)
+        let s = &self.size;
+        s.left + (x - self.x.0) / (self.x.1 - self.x.0) * (s.width - s.left - s.right)
     }
 
     /// Vertical pixel position of `y` (up is larger).
     pub(crate) fn py(&self, y: f64) -> f64 {
-        HEIGHT - BOTTOM - (y - self.y.0) / (self.y.1 - self.y.0) * (HEIGHT - TOP - BOTTOM)
+        let s = &self.size;
+        s.height - s.bottom - (y - self.y.0) / (self.y.1 - self.y.0) * (s.height - s.top - s.bottom)
     }
 
     /// Width of the plot area [px]: the number of columns to decimate series to.
     pub(crate) fn columns(&self) -> usize {
-        (WIDTH - LEFT - RIGHT) as usize
+        (self.size.width - self.size.left - self.size.right) as usize
     }
 
     pub(crate) fn top(&self) -> f64 {
-        TOP
+        self.size.top
     }
 
     pub(crate) fn bottom(&self) -> f64 {
-        HEIGHT - BOTTOM
+        self.size.height - self.size.bottom
     }
 }
 
@@ -129,7 +146,7 @@ pub(crate) fn axes(frame: &Frame, x_ticks: &[Tick], y_ticks: &[Tick], x_title: &
         r = r,
         labels = labels,
         mx = (l + r) / 2.0,
-        xt = HEIGHT - 8.0,
+        xt = frame.size.height - 8.0,
         x_title = escape(x_title),
         mid_y = mid_y,
         y_title = escape(y_title),
@@ -155,8 +172,8 @@ pub(crate) fn path_data(runs: &[Vec<usize>], xy: impl Fn(usize) -> (f64, f64)) -
 /// A legend row above the plot area: one line swatch (CSS class `class`) and label per entry.
 pub(crate) fn legend(entries: &[(&str, String)]) -> String {
     let mut out = String::from(r#"<g class="legend">"#);
-    let mut x = LEFT;
-    let y = TOP - 16.0;
+    let mut x = PLOT.left;
+    let y = PLOT.top - 16.0;
     for (class, label) in entries {
         let _ = write!(
             out,
@@ -171,12 +188,23 @@ pub(crate) fn legend(entries: &[(&str, String)]) -> String {
     out
 }
 
-/// Opens a plot's `<svg>` element: class `plot` (checked by the page's render check), `id`, and an
+/// Opens a [`PLOT`]'s `<svg>` element: class `plot` (checked by the page's render check), `id`, and an
 /// accessible `label`.
 pub(crate) fn open(id: &str, label: &str) -> String {
+    open_sized(PLOT, "plot", id, label)
+}
+
+/// Opens a [`PANEL`]'s `<svg>` element (classes `plot panel`).
+pub(crate) fn open_panel(id: &str, label: &str) -> String {
+    open_sized(PANEL, "plot panel", id, label)
+}
+
+fn open_sized(size: Size, class: &str, id: &str, label: &str) -> String {
     format!(
-        r#"<svg class="plot" id="{}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+        r#"<svg class="{class}" id="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">"#,
         escape(id),
+        size.width,
+        size.height,
         escape(label)
     )
 }
@@ -217,10 +245,12 @@ mod tests {
     #[test]
     fn frame_maps_ranges_to_plot_area() {
         let f = Frame::new((0.0, 10.0), (0.0, 1.0));
-        assert_eq!(f.px(0.0), LEFT);
-        assert_eq!(f.px(10.0), WIDTH - RIGHT);
-        assert_eq!(f.py(0.0), HEIGHT - BOTTOM);
-        assert_eq!(f.py(1.0), TOP);
+        assert_eq!(f.px(0.0), PLOT.left);
+        assert_eq!(f.px(10.0), PLOT.width - PLOT.right);
+        assert_eq!(f.py(0.0), PLOT.height - PLOT.bottom);
+        assert_eq!(f.py(1.0), PLOT.top);
+        let p = Frame::sized(PANEL, (0.0, 10.0), (0.0, 1.0));
+        assert_eq!((p.px(10.0), p.py(0.0)), (PANEL.width - PANEL.right, PANEL.height - PANEL.bottom));
     }
 
     #[test]
