@@ -102,6 +102,8 @@ max_evaluations = {evaluations}
 random_state = {seed}
 '''
     with tempfile.TemporaryDirectory() as tmp:
+        # a private cache: the forcing cache is warmed below, the evaluation cache starts empty
+        config = config.replace("[setup]\n", f'[setup]\ncache_directory = "{tmp}/cache"\n', 1)
         path = Path(tmp) / "cance_sceua.toml"
         path.write_text(config)
         env = dict(os.environ)

@@ -4,26 +4,29 @@
 //!
 //! Layout, as smash's: variables in the structure's order (parameters, then states), each with its
 //! controls: `uniform` one value; `distributed` one per active cell in column-major order (col outer,
-//! row inner); `multi-linear` an intercept then one coefficient per descriptor; `multi-power` an
-//! intercept then a coefficient and an exponent per descriptor; `ann` none: the network's weights follow
-//! (after the hybrid network's tensors).
+//! row inner); `zones` one per zone ([`Zones`]); `multi-linear` an intercept then one coefficient per
+//! descriptor; `multi-power` an intercept then a coefficient and an exponent per descriptor; `ann` none:
+//! the network's weights follow (after the hybrid network's tensors).
 
 mod ann;
 mod network;
 mod regional;
 mod transform;
+mod zones;
 
 pub use transform::ControlTfm;
+pub use zones::{ZoneError, ZoneSource, Zones};
 
 use crate::calibration::descriptors::Descriptors;
+use crate::mesh::Mesh;
 use crate::model::Fields;
-use crate::model::ann::{AnnLayers, AnnShape};
+use crate::model::ann::AnnLayers;
 use crate::optim::Bounds;
 use ann::AnnBlock;
 use hydrograd_models::nn::MlpShape;
 use hydrograd_models::registry::VarInfo;
 use network::NetTensor;
-use regional::Coefficients;
+use regional::{Coefficients, select_descriptors};
 use std::sync::Arc;
 use transform::Transform;
 
@@ -41,11 +44,19 @@ pub enum Mapping {
     MultiPower,
     /// A neural network of the descriptors, scaled to the bounds (`ann_weight_1-1-1`, …).
     Ann,
+    /// One value per variable and zone on the zone's active cells (`<name>-<zone>`, [`Zones`]).
+    Zones,
 }
 
 impl Mapping {
-    pub const ALL: [Mapping; 5] =
-        [Mapping::Uniform, Mapping::Distributed, Mapping::MultiLinear, Mapping::MultiPower, Mapping::Ann];
+    pub const ALL: [Mapping; 6] = [
+        Mapping::Uniform,
+        Mapping::Distributed,
+        Mapping::Zones,
+        Mapping::MultiLinear,
+        Mapping::MultiPower,
+        Mapping::Ann,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -54,6 +65,7 @@ impl Mapping {
             Mapping::MultiLinear => "multi-linear",
             Mapping::MultiPower => "multi-power",
             Mapping::Ann => "ann",
+            Mapping::Zones => "zones",
         }
     }
 
@@ -105,6 +117,8 @@ pub struct Selection<'a> {
     pub net: Option<&'a AnnLayers>,
     /// The seed of an `ann` network's first weights.
     pub random_state: u32,
+    /// `zones`: the zones of a `zones` mapping (default: the gauges').
+    pub zones: Option<&'a ZoneSource>,
 }
 
 /// Where the controls act: the active cells on the grid and their descriptors.
@@ -114,6 +128,8 @@ pub struct Domain<'a> {
     pub routing_order: &'a [usize],
     pub nrow: usize,
     pub ncol: usize,
+    /// The mesh of the run, whose gauges, flow directions and grid define a `zones` mapping's zones.
+    pub mesh: Option<&'a Mesh>,
     pub descriptors: Option<Arc<Descriptors>>,
     /// The network of a hybrid structure, whose weights can be controls.
     pub net: Option<MlpShape>,
@@ -129,12 +145,13 @@ impl<'a> Domain<'a> {
             Arc::new(Descriptors::new(names, maps, &mesh.routing_order, config.descriptor_tfm))
         });
         let net = config.structure.hydrology.net();
-        Domain { routing_order: &mesh.routing_order, nrow: mesh.grid.nrow, ncol: mesh.grid.ncol, descriptors, net }
+        let (nrow, ncol) = (mesh.grid.nrow, mesh.grid.ncol);
+        Domain { routing_order: &mesh.routing_order, nrow, ncol, mesh: Some(mesh), descriptors, net }
     }
 }
 
 /// Why a control space cannot be built.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ControlError {
     #[error(
@@ -161,6 +178,8 @@ pub enum ControlError {
     UnknownDescriptor { name: String, descriptor: String, choices: String },
     #[error("optimize_options.descriptor: '{name}' is not optimized in this stage, or the mapping is not regional")]
     DescriptorNotOptimized { name: String },
+    #[error(transparent)]
+    Zones(#[from] ZoneError),
 }
 
 /// The controls of a calibration stage.
@@ -178,6 +197,8 @@ pub struct ControlSpace {
     tensors: Vec<NetTensor>,
     /// The regionalization network of an `ann` mapping, whose controls come last.
     ann: Option<AnnBlock>,
+    /// The zones of a `zones` mapping.
+    zones: Option<Zones>,
     /// Controls of the variables (the first ones).
     variables_len: usize,
     len: usize,
@@ -242,6 +263,11 @@ impl ControlSpace {
         {
             return Err(ControlError::DescriptorNotOptimized { name: name.clone() });
         }
+        let zones = match (mapping, domain.mesh) {
+            (Mapping::Zones, Some(mesh)) => Some(Zones::new(selection.zones.unwrap_or(&ZoneSource::Gauges), mesh)?),
+            (Mapping::Zones, None) => return Err(ZoneError::NoMesh.into()),
+            _ => None,
+        };
         let mut variables = Vec::with_capacity(selected.len());
         let mut offset = 0;
         for (info, slot) in selected {
@@ -275,6 +301,7 @@ impl ControlSpace {
             let count = match mapping {
                 Mapping::Uniform => 1,
                 Mapping::Distributed => domain.routing_order.len(),
+                Mapping::Zones => zones.as_ref().map_or(0, Zones::len),
                 Mapping::MultiLinear => 1 + chosen.len(),
                 Mapping::MultiPower => 1 + 2 * chosen.len(),
                 Mapping::Ann => 0,
@@ -290,7 +317,7 @@ impl ControlSpace {
         let tensors: Vec<NetTensor> =
             all_tensors.into_iter().filter(|t| names.is_empty() || names.contains(&t.name)).collect();
         let ann = match (&descriptors, mapping) {
-            (Some(d), Mapping::Ann) => Some(ann_block(&variables, d, selection, parameters, domain)),
+            (Some(d), Mapping::Ann) => Some(ann::block(&variables, d, selection, parameters, domain)),
             _ => None,
         };
         let len = offset + tensors.iter().map(NetTensor::len).sum::<usize>() + ann.as_ref().map_or(0, AnnBlock::len);
@@ -303,9 +330,15 @@ impl ControlSpace {
             descriptors,
             tensors,
             ann,
+            zones,
             variables_len: offset,
             len,
         })
+    }
+
+    /// The zones of a `zones` mapping.
+    pub fn zones(&self) -> Option<&Zones> {
+        self.zones.as_ref()
     }
 
     /// Number of controls.
@@ -328,7 +361,7 @@ impl ControlSpace {
     /// [0.5, 2], transformed by `control_tfm` as smash's bounded controls).
     fn transform_of(&self, v: &Variable, i: usize) -> Transform {
         match self.mapping {
-            Mapping::Uniform | Mapping::Distributed => v.transform,
+            Mapping::Uniform | Mapping::Distributed | Mapping::Zones => v.transform,
             Mapping::MultiLinear => Transform::Identity,
             Mapping::MultiPower if i > 0 && i.is_multiple_of(2) => Transform::of(self.tfm, EXPONENT_BOUNDS),
             Mapping::MultiPower | Mapping::Ann => Transform::Identity,
@@ -346,7 +379,7 @@ impl ControlSpace {
     }
 
     /// smash's control names: `cp-0` (uniform), `cp-12-5` (distributed, 1-based row and column),
-    /// `cp-0`, `cp-slope-a`, `cp-slope-b` (regional).
+    /// `cp-0`, `cp-slope-a`, `cp-slope-b` (regional); and `cp-V3524010`, `cp-3` (zones).
     pub fn names(&self) -> Vec<String> {
         let mut out = Vec::with_capacity(self.len());
         for v in &self.variables {
@@ -357,6 +390,9 @@ impl ControlSpace {
                     let (r, c) = self.rowcol[i];
                     format!("{name}-{}-{}", r + 1, c + 1)
                 })),
+                Mapping::Zones => {
+                    out.extend(self.zones().into_iter().flat_map(|z| &z.names).map(|z| format!("{name}-{z}")))
+                }
                 Mapping::Ann => {}
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     out.push(format!("{name}-0"));
@@ -385,7 +421,7 @@ impl ControlSpace {
             for i in self.range(j) {
                 let t = self.transform_of(v, i - v.offset);
                 let (l, u) = match self.mapping {
-                    Mapping::Uniform | Mapping::Distributed => v.bounds,
+                    Mapping::Uniform | Mapping::Distributed | Mapping::Zones => v.bounds,
                     _ if t == Transform::Identity => (f64::NEG_INFINITY, f64::INFINITY),
                     _ => EXPONENT_BOUNDS,
                 };
@@ -407,8 +443,9 @@ impl ControlSpace {
     }
 
     /// The control vector of the current fields (smash's first guess): the mean over active cells for
-    /// `uniform`, the cell values for `distributed`, clipped into the bounds and transformed; for the
-    /// regional mappings the intercept whose sigmoid is the mean, coefficients 0 and exponents 1.
+    /// `uniform` (over each zone's for `zones`), the cell values for `distributed`, clipped into the bounds
+    /// and transformed; for the regional mappings the intercept whose sigmoid is the mean, coefficients 0
+    /// and exponents 1.
     pub fn first_guess(&self, parameters: &Fields, states: &Fields) -> Vec<f64> {
         let mut x = Vec::with_capacity(self.len());
         for v in &self.variables {
@@ -418,6 +455,9 @@ impl ControlSpace {
             match self.mapping {
                 Mapping::Uniform => x.push(v.transform.forward(clip(mean()))),
                 Mapping::Distributed => x.extend(self.cells.iter().map(|&i| v.transform.forward(clip(values[i])))),
+                Mapping::Zones => x.extend(
+                    self.zones().into_iter().flat_map(|z| z.means(values)).map(|m| v.transform.forward(clip(m))),
+                ),
                 Mapping::Ann => {}
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     x.push(regional::inverse_scaled_sigmoid(mean(), v.bounds));
@@ -458,6 +498,10 @@ impl ControlSpace {
                     for (&i, &xi) in self.cells.iter().zip(xs) {
                         field[i] = v.transform.inverse(xi);
                     }
+                }
+                Mapping::Zones => {
+                    let zones = self.zones().expect("a zones mapping has zones");
+                    zones.fill(field, xs.iter().map(|&xi| v.transform.inverse(xi)));
                 }
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     let values = self.coefficients(j, x);
@@ -502,7 +546,8 @@ impl ControlSpace {
     }
 
     /// The gradient with respect to `x` from the gradients with respect to every cell's parameters and
-    /// states (the adjoint's output): summed over cells for `uniform`, per cell for `distributed`, through
+    /// states (the adjoint's output): summed over cells for `uniform` (over each zone's for `zones`), per
+    /// cell for `distributed`, through
     /// the sigmoid and the descriptors for the regional mappings.
     pub fn pull_back(&self, x: &[f64], grad_parameters: &Fields, grad_states: &Fields) -> Vec<f64> {
         let mut physical = Vec::with_capacity(self.len());
@@ -511,6 +556,7 @@ impl ControlSpace {
             match self.mapping {
                 Mapping::Uniform => physical.push(g.iter().sum()),
                 Mapping::Distributed => physical.extend(self.cells.iter().map(|&i| g[i])),
+                Mapping::Zones => physical.extend(self.zones().into_iter().flat_map(|z| z.sums(g))),
                 Mapping::MultiLinear | Mapping::MultiPower => {
                     let values = self.coefficients(j, x);
                     let c = Coefficients { values: &values, power: self.mapping == Mapping::MultiPower };
@@ -532,47 +578,6 @@ impl ControlSpace {
         }
         self.physical_to_control(x, &physical)
     }
-}
-
-/// The network block of an `ann` mapping over `variables`: the configured layers or smash's default
-/// graph, from the current network when it fits.
-fn ann_block(
-    variables: &[Variable],
-    descriptors: &Descriptors,
-    selection: &Selection<'_>,
-    parameters: &Fields,
-    domain: &Domain<'_>,
-) -> AnnBlock {
-    let (nd, ncv) = (descriptors.len(), variables.len());
-    let shape = match selection.net {
-        Some(layers) => layers.shape(nd, ncv),
-        None => AnnShape::smash_default(nd, ncv, domain.nrow, domain.ncol),
-    };
-    let names = variables.iter().map(|v| v.info.name.to_string()).collect();
-    let bounds = variables.iter().map(|v| v.bounds).collect();
-    AnnBlock::new(shape, names, bounds, parameters.ann.as_ref(), selection.random_state)
-}
-
-/// The descriptors of variable `name` in a regional mapping: those of `optimize_options.descriptor`, else
-/// all, in the order of `setup.descriptor_name`.
-fn select_descriptors(
-    name: &str,
-    descriptors: &Descriptors,
-    chosen: &[(String, Vec<String>)],
-) -> Result<Vec<usize>, ControlError> {
-    let Some((_, list)) = chosen.iter().find(|(n, _)| n == name) else {
-        return Ok((0..descriptors.len()).collect());
-    };
-    for d in list {
-        if !descriptors.names.contains(d) {
-            return Err(ControlError::UnknownDescriptor {
-                name: name.to_string(),
-                descriptor: d.clone(),
-                choices: descriptors.names.join(", "),
-            });
-        }
-    }
-    Ok((0..descriptors.len()).filter(|&k| list.contains(&descriptors.names[k])).collect())
 }
 
 #[cfg(test)]

@@ -93,3 +93,22 @@ fn mesh_needs_exactly_one_source() {
     let inverted = bbox.replace("100000.0, 1250000.0", "1250000.0, 100000.0");
     assert!(message(&inverted).contains("[mesh] bbox"));
 }
+
+#[test]
+fn zones_resolve_against_the_config_folder_and_need_the_zones_mapping() {
+    use crate::calibration::control::{Mapping, ZoneSource};
+    let stage = |mapping: &str, zones: &str| {
+        format!("{VALID}[[train.stage]]\nmapping = \"{mapping}\"\n[train.stage.optimize_options]\n{zones}\n")
+    };
+    let c = parse(&stage("zones", "")).unwrap();
+    assert_eq!((c.stages[0].mapping, &c.stages[0].zones), (Mapping::Zones, &None));
+    assert_eq!(c.stages[0].optimizer_name(), "lbfgsb");
+    let c = parse(&stage("zones", "zones = \"gauges\"")).unwrap();
+    assert_eq!(c.stages[0].zones, Some(ZoneSource::Gauges));
+    let c = parse(&stage("zones", "zones = \"geology/zones.tif\"")).unwrap();
+    assert_eq!(c.stages[0].zones, Some(ZoneSource::Raster("/work/cfg/geology/zones.tif".into())));
+    let m = message(&stage("distributed", "zones = \"gauges\""));
+    assert!(m.contains("optimize_options.zones") && m.contains("only the zones mapping"), "{m}");
+    let m = message(&stage("zone", ""));
+    assert!(m.contains("uniform, distributed, zones, multi-linear"), "{m}");
+}

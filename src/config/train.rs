@@ -2,7 +2,7 @@
 
 use super::ConfigError;
 use super::search::{RawSearch, SearchConfig, search_config};
-use crate::calibration::control::{ControlTfm, Mapping, Selection};
+use crate::calibration::control::{ControlTfm, Mapping, Selection, ZoneSource};
 use crate::cost::RawCostOptions;
 use crate::model::ann::{Activation, AnnLayers};
 use crate::model::initializer::{InitSpec, Initializer};
@@ -69,6 +69,7 @@ pub(super) struct RawOptimizeOptions {
     pub descriptor: Option<toml::Table>,
     pub random_state: Option<i64>,
     pub net: Option<RawNet>,
+    pub zones: Option<String>,
     pub max_evaluations: Option<i64>,
     pub priors: Option<toml::Table>,
     pub save_runs: Option<String>,
@@ -125,6 +126,8 @@ pub struct StageConfig {
     pub net: Option<AnnLayers>,
     /// `optimize_options.random_state`: the seed of an `ann` network's first weights (drawn when absent).
     pub random_state: Option<u32>,
+    /// `optimize_options.zones` of a `zones` mapping (`None`: the gauges').
+    pub zones: Option<ZoneSource>,
     /// The derivative-free method's settings (`optimizer` is [`Optimizer::Search`]).
     pub search: Option<SearchConfig>,
 }
@@ -156,7 +159,7 @@ impl StageConfig {
     /// network's first weights.
     pub fn selection(&self, random_state: u32) -> Selection<'_> {
         let (names, bounds, descriptors) = (&self.parameters, &self.bounds, &self.descriptors);
-        Selection { names, bounds, descriptors, net: self.net.as_ref(), random_state }
+        Selection { names, bounds, descriptors, net: self.net.as_ref(), random_state, zones: self.zones.as_ref() }
     }
 }
 
@@ -305,6 +308,15 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
                 invalid("optimize_options.random_state", format!("{seed}: must be between 0 and 2³² − 1"))
             })?),
         };
+    let zones = match options.zones.as_deref() {
+        None => None,
+        Some(_) if mapping != Mapping::Zones => {
+            return Err(invalid("optimize_options.zones", "only the zones mapping has zones".into()));
+        }
+        Some("gauges") => Some(ZoneSource::Gauges),
+        // relative to the configuration's folder, as every path of the file
+        Some(file) => Some(ZoneSource::Raster(path.parent().unwrap_or(Path::new("")).join(file))),
+    };
     let init =
         StageInit { weights: init_spec("weights", &raw.init.weights)?, biases: init_spec("biases", &raw.init.biases)? };
     Ok(StageConfig {
@@ -320,6 +332,7 @@ fn stage(raw: &RawStage, number: usize, path: &Path) -> Result<StageConfig, Conf
         init,
         net,
         random_state,
+        zones,
         search,
     })
 }

@@ -33,7 +33,7 @@ pub mod values;
 pub mod window;
 
 #[cfg(test)]
-mod test_tiff;
+pub(crate) mod test_tiff;
 
 pub use cache::{CacheStatus, read_atmos_cached};
 pub use descriptor::read_descriptors;

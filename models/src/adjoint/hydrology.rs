@@ -8,7 +8,9 @@ use super::{gr4, ode};
 use crate::Real;
 use crate::lanes::{Lane, Pack};
 use crate::nn::{Activations, Mlp, MlpShape};
-use crate::simulation::{Kernel, load};
+#[cfg(target_arch = "x86_64")]
+use crate::simulation::avx512;
+use crate::simulation::{F32_LANES, F64_LANES, Kernel, load};
 use crate::structure::HydrologicalModule;
 
 /// One pack of cells over one segment (an implementation detail of [`AdjointKernel`]).
@@ -229,7 +231,23 @@ fn add_lanes<V: Lane>(grad: &[V], width: usize, out: &mut [V::Scalar]) {
 }
 
 macro_rules! dispatch {
-    ($t:ty, $lanes:literal, $avx2:ident) => {
+    ($t:ty, $lanes:expr, $avx512:ident, $avx2:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        fn $avx512(
+            job: &PackSegment<'_, $t>,
+            par: &[$t],
+            tape: &[$t],
+            lambda_qt: &[$t],
+            lambda_st: &mut [$t],
+            lambda_par: &mut [$t],
+            lambda_w: &mut [$t],
+            scratch: &mut [$t],
+        ) {
+            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch)
+        }
+
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         #[allow(clippy::too_many_arguments)]
@@ -259,6 +277,11 @@ macro_rules! dispatch {
                 scratch: &mut [$t],
             ) {
                 #[cfg(target_arch = "x86_64")]
+                if avx512() {
+                    // SAFETY: the CPU supports the features `$avx512` is compiled for.
+                    return unsafe { $avx512(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch) };
+                }
+                #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
                     return unsafe { $avx2(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch) };
@@ -269,5 +292,5 @@ macro_rules! dispatch {
     };
 }
 
-dispatch!(f32, 16, gr4_segment_adjoint_f32_avx2);
-dispatch!(f64, 8, gr4_segment_adjoint_f64_avx2);
+dispatch!(f32, F32_LANES, gr4_segment_adjoint_f32_avx512, gr4_segment_adjoint_f32_avx2);
+dispatch!(f64, F64_LANES, gr4_segment_adjoint_f64_avx512, gr4_segment_adjoint_f64_avx2);

@@ -71,7 +71,7 @@ pub(crate) fn load<V: Lane>(row: &[V::Scalar], c0: usize, width: usize) -> V {
     if width == V::WIDTH {
         V::from_slice(&row[c0..c0 + V::WIDTH])
     } else {
-        let mut buf = [V::Scalar::ZERO; 16];
+        let mut buf = [V::Scalar::ZERO; MAX_LANES];
         buf[..width].copy_from_slice(&row[c0..c0 + width]);
         V::from_slice(&buf)
     }
@@ -103,6 +103,7 @@ fn run_pack<H: HydrologyStep, V: Lane>(
     // mm over the cell → m³/s, smash's `qt · 1e-3 · dx · dy / dt` as one factor
     let to_m3s = V::splat(V::Scalar::from_f64(1e-3) * job.dx * job.dy / job.dt);
     let n = job.n;
+    let mut tile = [[V::Scalar::ZERO; MAX_LANES]; TILE_STEPS];
     for t in 0..job.tc {
         let row = (job.t0 + t) * n;
         if t + PREFETCH_STEPS < job.tc {
@@ -119,9 +120,17 @@ fn run_pack<H: HydrologyStep, V: Lane>(
             }
         }
         let qt_mm = H::step(p, e, &par[..nparams], &mut st[..nstates], beta, &net, &mut act);
-        let qt = qt_mm * to_m3s;
-        for i in 0..l {
-            q[i * job.tc + t] = qt.lane(i);
+        let k = t % TILE_STEPS;
+        (qt_mm * to_m3s).write_to(&mut tile[k]);
+        if k + 1 == TILE_STEPS || t + 1 == job.tc {
+            // the tile's steps, cell-major: one contiguous run per cell instead of a scattered store per
+            // cell and step
+            let first = t - k;
+            for (i, series) in q.chunks_exact_mut(job.tc).take(l).enumerate() {
+                for (value, row) in series[first..=t].iter_mut().zip(&tile) {
+                    *value = row[i];
+                }
+            }
         }
     }
     for k in 0..nstates {
@@ -147,11 +156,26 @@ fn run_module<V: Lane>(
     }
 }
 
+/// Steps of runoff a pack gathers, time-major, before writing them out cell-major.
+const TILE_STEPS: usize = 16;
+
 /// How many steps ahead the forcing of a pack is prefetched.
 const PREFETCH_STEPS: usize = 6;
 
 macro_rules! dispatch {
-    ($t:ty, $lanes:literal, $avx2:ident, $ci_avx2:ident) => {
+    ($t:ty, $lanes:expr, $avx512:ident, $avx2:ident, $ci_avx2:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+        fn $avx512(
+            job: &HydrologyJob<'_, $t>,
+            params: &[$t],
+            states: &mut [$t],
+            q: &mut [$t],
+            tape: Option<&mut [$t]>,
+        ) {
+            run_module::<Pack<$t, $lanes>>(job, params, states, q, tape)
+        }
+
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t], tape: Option<&mut [$t]>) {
@@ -175,6 +199,11 @@ macro_rules! dispatch {
                 tape: Option<&mut [$t]>,
             ) {
                 #[cfg(target_arch = "x86_64")]
+                if avx512() {
+                    // SAFETY: the CPU supports the features `$avx512` is compiled for.
+                    return unsafe { $avx512(job, params, states, q, tape) };
+                }
+                #[cfg(target_arch = "x86_64")]
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU supports the features `$avx2` is compiled for.
                     return unsafe { $avx2(job, params, states, q, tape) };
@@ -196,5 +225,22 @@ macro_rules! dispatch {
     };
 }
 
-dispatch!(f32, 16, gr4_pack_f32_avx2, ci_cell_f32_avx2);
-dispatch!(f64, 8, gr4_pack_f64_avx2, ci_cell_f64_avx2);
+/// Whether the CPU has the AVX-512 subsets the widest kernels are compiled for (one 512-bit register per
+/// pack: 16 f32 or 8 f64 lanes).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512vl")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("fma")
+}
+
+/// Cells per pack in f32 and f64: one AVX-512 register or two AVX2 registers per value.
+pub(crate) const F32_LANES: usize = 16;
+pub(crate) const F64_LANES: usize = 8;
+/// The widest pack.
+const MAX_LANES: usize = 16;
+
+dispatch!(f32, F32_LANES, gr4_pack_f32_avx512, gr4_pack_f32_avx2, ci_cell_f32_avx2);
+dispatch!(f64, F64_LANES, gr4_pack_f64_avx512, gr4_pack_f64_avx2, ci_cell_f64_avx2);

@@ -8,7 +8,9 @@
 mod hydrology;
 mod routing;
 
-pub(crate) use hydrology::load;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use hydrology::avx512;
+pub(crate) use hydrology::{F32_LANES, F64_LANES, load};
 pub use hydrology::{HydrologyJob, Kernel};
 
 use crate::Real;

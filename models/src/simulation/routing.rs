@@ -61,24 +61,8 @@ pub(crate) fn route_chunk<T: Real>(
                     || vec![T::ZERO; 2 * LR_LANES * tc],
                     |qup, (group, (series, hlr))| {
                         let first = group * LR_LANES;
-                        // the next group's upstream series are scattered in memory: ask for them now
-                        for cell in (start + first + LR_LANES..end).take(LR_LANES) {
-                            for &u in network.upstream_of(cell) {
-                                prefetch(done, u as usize * tc, tc);
-                            }
-                        }
-                        for l in 0..hlr.len() {
-                            upstream_sum(network, done, start + first + l, tc, &mut qup[l * tc..(l + 1) * tc]);
-                        }
-                        route_lr_group(
-                            series,
-                            qup,
-                            hlr,
-                            &llr[first..first + hlr.len()],
-                            dt,
-                            &network.upstream_area[start + first..],
-                            tc,
-                        );
+                        let group = LrGroup { network, done, end, first: start + first, tc, dt };
+                        group.route(series, qup, hlr, &llr[first..first + hlr.len()]);
                     },
                 );
             }
@@ -98,7 +82,7 @@ pub(crate) fn route_chunk<T: Real>(
 const LR_LANES: usize = 8;
 
 /// Sums the routed discharge of `cell`'s upstream cells into `qup` (`[tc]`), in D8 order.
-#[inline]
+#[inline(always)]
 fn upstream_sum<T: Real>(network: &RoutingNetwork, done: &[T], cell: usize, tc: usize, qup: &mut [T]) {
     qup.fill(T::ZERO);
     for &u in network.upstream_of(cell) {
@@ -107,9 +91,56 @@ fn upstream_sum<T: Real>(network: &RoutingNetwork, done: &[T], cell: usize, tc: 
     }
 }
 
+/// A group of up to [`LR_LANES`] consecutive cells of a partition, routed through their linear reservoirs.
+struct LrGroup<'a, T> {
+    network: &'a RoutingNetwork,
+    /// Routed discharge of the cells before the partition, `[start, tc]`.
+    done: &'a [T],
+    /// End of the partition, first cell of the group.
+    end: usize,
+    first: usize,
+    tc: usize,
+    dt: T,
+}
+
+impl<T: Real> LrGroup<'_, T> {
+    /// Routes the group: `series` `[w, tc]` runoff in, discharge out; `scratch` `2 · LR_LANES · tc` values;
+    /// `hlr`, `llr` `[w]`. Compiled for AVX2 when the CPU has it (the loops are long and simple).
+    fn route(&self, series: &mut [T], scratch: &mut [T], hlr: &mut [T], llr: &[T]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports the features `route_avx2` is compiled for.
+            return unsafe { self.route_avx2(series, scratch, hlr, llr) };
+        }
+        self.route_body(series, scratch, hlr, llr)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn route_avx2(&self, series: &mut [T], scratch: &mut [T], hlr: &mut [T], llr: &[T]) {
+        self.route_body(series, scratch, hlr, llr)
+    }
+
+    #[inline(always)]
+    fn route_body(&self, series: &mut [T], scratch: &mut [T], hlr: &mut [T], llr: &[T]) {
+        let (network, tc) = (self.network, self.tc);
+        // the next group's upstream series are scattered in memory: ask for them now
+        for cell in (self.first + LR_LANES..self.end).take(LR_LANES) {
+            for &u in network.upstream_of(cell) {
+                prefetch(self.done, u as usize * tc, tc);
+            }
+        }
+        for l in 0..hlr.len() {
+            upstream_sum(network, self.done, self.first + l, tc, &mut scratch[l * tc..(l + 1) * tc]);
+        }
+        route_lr_group(series, scratch, hlr, llr, self.dt, &network.upstream_area[self.first..], tc);
+    }
+}
+
 /// Routes up to [`LR_LANES`] cells through their linear reservoirs, one cell per lane.
 /// `series`: `[w, tc]` runoff in, discharge out; `scratch`: `2 · LR_LANES · tc` values, the first half
 /// holding the inflow `qup` `[LR_LANES, tc]`; `hlr`, `llr`: `[w]`.
+#[inline(always)]
 fn route_lr_group<T: Real>(
     series: &mut [T],
     scratch: &mut [T],

@@ -3,7 +3,9 @@
 //! `ann_weight_<k>-<row>-<col>` and `ann_bias_<k>-<i>` (1-based) in the flat order of
 //! [`crate::model::ann`].
 
+use super::{Domain, Selection, Variable};
 use crate::calibration::descriptors::Descriptors;
+use crate::model::Fields;
 use crate::model::ann::{Ann, AnnShape, AnnWeights};
 use crate::model::initializer::{InitSpec, Initializer, Tensors, initialize_layers};
 
@@ -83,4 +85,23 @@ impl AnnBlock {
             values: x.to_vec(),
         }
     }
+}
+
+/// The network block of an `ann` mapping over `variables`: the configured layers or smash's default
+/// graph, from the current network when it fits.
+pub(super) fn block(
+    variables: &[Variable],
+    descriptors: &Descriptors,
+    selection: &Selection<'_>,
+    parameters: &Fields,
+    domain: &Domain<'_>,
+) -> AnnBlock {
+    let (nd, ncv) = (descriptors.len(), variables.len());
+    let shape = match selection.net {
+        Some(layers) => layers.shape(nd, ncv),
+        None => AnnShape::smash_default(nd, ncv, domain.nrow, domain.ncol),
+    };
+    let names = variables.iter().map(|v| v.info.name.to_string()).collect();
+    let bounds = variables.iter().map(|v| v.bounds).collect();
+    AnnBlock::new(shape, names, bounds, parameters.ann.as_ref(), selection.random_state)
 }

@@ -4,6 +4,7 @@
 //!
 //! `θ(x) = l + (u − l)·σ(ρ₀ + Σ_d a_d·D̃_d(x)^{b_d})`, with `b_d = 1` for multi-linear.
 
+use super::ControlError;
 use crate::calibration::descriptors::Descriptors;
 
 /// The coefficients of one variable: `ρ₀`, then per selected descriptor `a_d` (and `b_d` for multi-power),
@@ -91,6 +92,28 @@ pub(super) fn pull_back(
         }
     }
     out
+}
+
+/// The descriptors of variable `name` in a regional mapping: those of `optimize_options.descriptor`, else
+/// all, in the order of `setup.descriptor_name`.
+pub(super) fn select_descriptors(
+    name: &str,
+    descriptors: &Descriptors,
+    chosen: &[(String, Vec<String>)],
+) -> Result<Vec<usize>, ControlError> {
+    let Some((_, list)) = chosen.iter().find(|(n, _)| n == name) else {
+        return Ok((0..descriptors.len()).collect());
+    };
+    for d in list {
+        if !descriptors.names.contains(d) {
+            return Err(ControlError::UnknownDescriptor {
+                name: name.to_string(),
+                descriptor: d.clone(),
+                choices: descriptors.names.join(", "),
+            });
+        }
+    }
+    Ok((0..descriptors.len()).filter(|&k| list.contains(&descriptors.names[k])).collect())
 }
 
 #[cfg(test)]

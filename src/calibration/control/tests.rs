@@ -25,7 +25,7 @@ fn space(mapping: Mapping, tfm: ControlTfm, names: &[&str]) -> ControlSpace {
 }
 
 fn domain() -> Domain<'static> {
-    Domain { routing_order: &ORDER, nrow: 2, ncol: 2, descriptors: None, net: None }
+    Domain { routing_order: &ORDER, nrow: 2, ncol: 2, mesh: None, descriptors: None, net: None }
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn regional_space(
     let (p, s) = fields();
     let names = vec!["cp".to_string(), "kexc".to_string()];
     let selection = Selection { names: &names, descriptors: chosen, ..Selection::default() };
-    let domain = Domain { routing_order: &ORDER, nrow: 2, ncol: 2, descriptors, net: None };
+    let domain = Domain { routing_order: &ORDER, nrow: 2, ncol: 2, mesh: None, descriptors, net: None };
     ControlSpace::new(
         mapping,
         ControlTfm::Normalize,

@@ -89,7 +89,7 @@ pub fn search_space(number: usize, search: &SearchConfig, space: &ControlSpace) 
             return Err(SearchStageError::Method {
                 stage: number,
                 message: format!(
-                    "'{name}' is unbounded: derivative-free methods search within finite bounds (the uniform and distributed mappings' parameters and states; not regional or ann coefficients, nor network weights: list `parameters`)"
+                    "'{name}' is unbounded: derivative-free methods search within finite bounds (the uniform, distributed and zones mappings' parameters and states; not regional or ann coefficients, nor network weights: list `parameters`)"
                 ),
             });
         }
@@ -104,7 +104,7 @@ pub fn search_space(number: usize, search: &SearchConfig, space: &ControlSpace) 
 }
 
 /// The searched parameters' names: the variables' own (`cp`) for a uniform mapping, the control names
-/// (`cp-3-5`, `cp-slope-a`) otherwise.
+/// (`cp-3-5`, `cp-V3524010`, `cp-slope-a`) otherwise.
 pub fn parameter_names(space: &ControlSpace) -> Vec<String> {
     let uniform = space.mapping == crate::calibration::control::Mapping::Uniform;
     if uniform && space.len() == space.variables.len() {

@@ -5,9 +5,9 @@ use crate::config::{Config, StageConfig};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 (hex) of everything a set's value depends on besides the set: hydrograd's version, the stage's
-/// objective or likelihood, the configuration without its
-/// stages, the forcing (its cache fingerprint, or its values), the observations, the stage's cost options,
-/// mapping and controls, the fields the controls are written into, and the regularization.
+/// objective or likelihood, the configuration without its stages, the forcing (its cache fingerprint, or
+/// its values), the observations, the stage's cost options, mapping and controls (with the cells of each
+/// zone), the fields the controls are written into, and the regularization.
 pub fn problem_hash(problem: &Problem<'_>, stage: &StageConfig) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
@@ -26,6 +26,10 @@ pub fn problem_hash(problem: &Problem<'_>, stage: &StageConfig) -> String {
         h.update(bytemuck::cast_slice::<f32, u8>(qobs));
     }
     h.update(format!("{:?}|{}|{:?}", stage.cost_options, stage.mapping.name(), problem.space.names()).as_bytes());
+    // a zone raster's ids name the controls, its cells are what they act on
+    if let Some(zones) = problem.space.zones() {
+        h.update(format!("{:?}", zones.cells).as_bytes());
+    }
     for f in [&problem.parameters, &problem.states] {
         h.update(format!("{:?}", f.names).as_bytes());
         for v in f.values.iter().chain(&f.weights) {
