@@ -1,7 +1,11 @@
 //! `--device wgpu` on every command of the embedded demo: `run`, `grad` and `train` give the CPU
 //! engine's results (CI: on Mesa's lavapipe), also with a hybrid structure (gr4_mlp, its weights
-//! trained), and a device the build or the machine lacks is a clear error.
+//! trained) and in a derivative-free search stage (a batch of parameter sets in one launch), and a device
+//! the build or the machine lacks is a clear error.
 #![cfg(feature = "wgpu")]
+
+#[path = "support/samples.rs"]
+mod store;
 
 use safetensors::SafeTensors;
 use std::fs;
@@ -40,6 +44,17 @@ weights = { initializer = "he_uniform", random_state = 23, scale = 0.1 }
 termination_crit = { maxiter = 4 }
 "#;
 
+/// A search stage whose proposals do not depend on the costs (Monte Carlo from the priors): one batch of
+/// 96 parameter sets, evaluated by one engine call.
+const SEARCH_STAGE: &str = r#"
+[[train.stage]]
+mapping = "uniform"
+optimizer = "mc"
+[train.stage.optimize_options]
+max_evaluations = 96
+random_state = 11
+"#;
+
 /// The demo configuration (absolute paths, the test's stages) in a fresh folder.
 fn demo() -> tempfile::TempDir {
     demo_with("gr4", STAGES)
@@ -63,10 +78,15 @@ fn demo_with(module: &str, stages: &str) -> tempfile::TempDir {
 }
 
 fn hydrograd(dir: &Path, args: &[&str]) -> Output {
+    hydrograd_cached(dir, args, "cache")
+}
+
+/// `hydrograd args` with the cache folder `dir/cache`.
+fn hydrograd_cached(dir: &Path, args: &[&str], cache: &str) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_hydrograd"))
         .args(args)
         .current_dir(dir)
-        .env("HYDROGRAD_CACHE_DIR", dir.join("cache"))
+        .env("HYDROGRAD_CACHE_DIR", dir.join(cache))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -144,6 +164,34 @@ fn a_hybrid_structure_trains_on_wgpu_as_on_the_cpu() {
         (d.join("grad-cpu/weights_gradient.safetensors"), d.join("grad-wgpu/weights_gradient.safetensors"));
     assert!(tensors(cpu.clone()).iter().any(|(_, v)| v.iter().any(|&x| x != 0.0)), "the weights have a gradient");
     assert_close(gpu, cpu, 1e-3);
+}
+
+#[test]
+fn a_search_stage_on_wgpu_evaluates_the_cpu_engines_costs() {
+    let dir = demo_with("gr4", SEARCH_STAGE);
+    let d = dir.path();
+    for device in ["cpu", "wgpu"] {
+        // one cache per device: the evaluation cache would otherwise answer the second run from the first
+        let args = ["train", "demo.toml", "--out", &format!("search-{device}"), "--device", device];
+        let out = hydrograd_cached(d, &args, &format!("cache-{device}"));
+        assert!(out.status.success(), "train on {device} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let names = ["cp", "ct", "kexc", "llr"];
+    let cpu = store::samples(&d.join("search-cpu/samples"), &names);
+    let gpu = store::samples(&d.join("search-wgpu/samples"), &names);
+    assert_eq!(cpu.len(), 96);
+    assert_eq!(gpu.len(), 96);
+    let mut worst = 0f64;
+    for (c, g) in cpu.iter().zip(&gpu) {
+        assert_eq!((c.eval_id, &c.x), (g.eval_id, &g.x), "the same proposals on both devices");
+        // one ask, one batched engine call: the whole population in one launch on the GPU
+        assert_eq!((c.batch, g.batch, c.cached, g.cached), (0, 0, false, false));
+        let (a, b) = (f64::from_bits(c.cost), f64::from_bits(g.cost));
+        assert!(a.is_finite() && b.is_finite());
+        worst = worst.max((a - b).abs() / a.abs().max(1e-3));
+    }
+    println!("largest relative difference of the 96 costs between the devices: {worst:.2e}");
+    assert!(worst <= 1e-5, "costs differ by {worst:.2e} between the devices");
 }
 
 #[test]

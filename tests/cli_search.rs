@@ -3,12 +3,16 @@
 //! a finished run not redone, `--fresh`, the evaluation cache across runs, `save_runs`, and bad options
 //! named in the error.
 
-use arrow_array::{Array, BooleanArray, Float64Array, UInt32Array, UInt64Array};
+#[path = "support/samples.rs"]
+mod store;
+
+use arrow_array::Float64Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+use store::{Row, samples};
 
 /// The demo configuration (paths made absolute, without its stages) with `extra` appended.
 struct Case {
@@ -50,60 +54,6 @@ impl Case {
         assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).to_string()
     }
-}
-
-/// One row of `samples/`.
-#[derive(Debug, Clone, PartialEq)]
-struct Row {
-    eval_id: u64,
-    stage: u32,
-    chain: Option<u32>,
-    x: Vec<u64>,
-    cost: u64,
-    cached: bool,
-}
-
-/// Every row of the dataset `dir` (all its parts, as one table), sorted by `eval_id`.
-fn samples(dir: &Path, names: &[&str]) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if !path.file_name().unwrap().to_str().unwrap().starts_with("part-") {
-            continue;
-        }
-        let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&path).unwrap()).unwrap().build().unwrap();
-        for batch in reader {
-            let b = batch.unwrap();
-            let col = |n: &str| b.column_by_name(n).unwrap_or_else(|| panic!("no column {n}")).clone();
-            let id = col("eval_id");
-            let id = id.as_any().downcast_ref::<UInt64Array>().unwrap();
-            let stage = col("stage");
-            let stage = stage.as_any().downcast_ref::<UInt32Array>().unwrap();
-            let chain = col("chain");
-            let chain = chain.as_any().downcast_ref::<UInt32Array>().unwrap();
-            let cost = col("cost");
-            let cost = cost.as_any().downcast_ref::<Float64Array>().unwrap();
-            let cached = col("cached");
-            let cached = cached.as_any().downcast_ref::<BooleanArray>().unwrap();
-            let params: Vec<_> = names.iter().map(|n| col(n)).collect();
-            for i in 0..b.num_rows() {
-                let x = params
-                    .iter()
-                    .map(|p| p.as_any().downcast_ref::<Float64Array>().unwrap().value(i).to_bits())
-                    .collect();
-                rows.push(Row {
-                    eval_id: id.value(i),
-                    stage: stage.value(i),
-                    chain: (!chain.is_null(i)).then(|| chain.value(i)),
-                    x,
-                    cost: cost.value(i).to_bits(),
-                    cached: cached.value(i),
-                });
-            }
-        }
-    }
-    rows.sort_by_key(|r| r.eval_id);
-    rows
 }
 
 const NAMES: [&str; 4] = ["cp", "ct", "kexc", "llr"];
