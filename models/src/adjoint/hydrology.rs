@@ -230,39 +230,31 @@ fn add_lanes<V: Lane>(grad: &[V], width: usize, out: &mut [V::Scalar]) {
     }
 }
 
+/// A segment adjoint compiled for the CPU features `$features`.
+macro_rules! segment_kernel {
+    ($name:ident, $features:literal, $t:ty, $lanes:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(
+            job: &PackSegment<'_, $t>,
+            par: &[$t],
+            tape: &[$t],
+            lambda_qt: &[$t],
+            lambda_st: &mut [$t],
+            lambda_par: &mut [$t],
+            lambda_w: &mut [$t],
+            scratch: &mut [$t],
+        ) {
+            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch)
+        }
+    };
+}
+
 macro_rules! dispatch {
     ($t:ty, $lanes:expr, $avx512:ident, $avx2:ident) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
-        fn $avx512(
-            job: &PackSegment<'_, $t>,
-            par: &[$t],
-            tape: &[$t],
-            lambda_qt: &[$t],
-            lambda_st: &mut [$t],
-            lambda_par: &mut [$t],
-            lambda_w: &mut [$t],
-            scratch: &mut [$t],
-        ) {
-            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
-        fn $avx2(
-            job: &PackSegment<'_, $t>,
-            par: &[$t],
-            tape: &[$t],
-            lambda_qt: &[$t],
-            lambda_st: &mut [$t],
-            lambda_par: &mut [$t],
-            lambda_w: &mut [$t],
-            scratch: &mut [$t],
-        ) {
-            segment_adjoint::<Pack<$t, $lanes>>(job, par, tape, lambda_qt, lambda_st, lambda_par, lambda_w, scratch)
-        }
+        segment_kernel!($avx512, "avx512f,avx512vl,avx512dq,avx2,fma", $t, $lanes);
+        segment_kernel!($avx2, "avx2,fma", $t, $lanes);
 
         impl AdjointKernel for $t {
             #[allow(clippy::too_many_arguments)]

@@ -162,25 +162,21 @@ const TILE_STEPS: usize = 16;
 /// How many steps ahead the forcing of a pack is prefetched.
 const PREFETCH_STEPS: usize = 6;
 
+/// The pack kernel compiled for the CPU features `$features`.
+macro_rules! pack_kernel {
+    ($name:ident, $features:literal, $t:ty, $lanes:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        fn $name(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t], tape: Option<&mut [$t]>) {
+            run_module::<Pack<$t, $lanes>>(job, params, states, q, tape)
+        }
+    };
+}
+
 macro_rules! dispatch {
     ($t:ty, $lanes:expr, $avx512:ident, $avx2:ident, $ci_avx2:ident) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-        fn $avx512(
-            job: &HydrologyJob<'_, $t>,
-            params: &[$t],
-            states: &mut [$t],
-            q: &mut [$t],
-            tape: Option<&mut [$t]>,
-        ) {
-            run_module::<Pack<$t, $lanes>>(job, params, states, q, tape)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $avx2(job: &HydrologyJob<'_, $t>, params: &[$t], states: &mut [$t], q: &mut [$t], tape: Option<&mut [$t]>) {
-            run_module::<Pack<$t, $lanes>>(job, params, states, q, tape)
-        }
+        pack_kernel!($avx512, "avx512f,avx512vl,avx512dq,avx2,fma", $t, $lanes);
+        pack_kernel!($avx2, "avx2,fma", $t, $lanes);
 
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]

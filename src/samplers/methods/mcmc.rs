@@ -8,9 +8,13 @@
 //! # Acceptance
 //! * `acceptance = "metropolis"` (default): `ln u < ln π(x*) − ln π(x)`, `u ~ U(0, 1)`. The reflection keeps
 //!   the proposal symmetric, so the chains sample the posterior.
-//! * `acceptance = "spotpy"`: SPOTPY 1.6.7's rule (issue #156): with `L` the log target, accept if
-//!   `|L|/|L*| > 1` or `|L|/|L*| > u`, `u ~ U(0.3, 1)`. It favours values nearer 0, not higher values, so
-//!   it is a Metropolis-like search only when every `L < 0`, and it samples no definite distribution.
+//! * `acceptance = "spotpy"`: SPOTPY 1.6.7's rule (issue #156): with `L = −value` the log-likelihood (SPOTPY's
+//!   `like`, without the prior density, as in SPOTPY), accept if `|L|/|L*| > 1` or `|L|/|L*| > u`,
+//!   `u ~ U(0.3, 1)`. It favours values nearer 0, not higher values: for a cost `value ≥ 0` it always takes a
+//!   lower cost and a higher one with probability `(value/value* − 0.3)/0.7`, a relative test that keeps
+//!   climbing as the cost nears 0 (a stochastic hill climber, not a sampler of a definite distribution).
+//!   The prior density is left out on purpose: with it a uniform prior adds a constant to `|L|` that makes
+//!   the ratio ≈ 1 and the rule accept nearly everything.
 //!
 //! # Defaults (SPOTPY's `sample(rep, nChains=1)`)
 //! `n_chains = 1`; `step`: the prior's `P50 − P40` per parameter (0.1 × range for a uniform prior), SPOTPY's
@@ -53,9 +57,10 @@ pub struct Mcmc {
     options: McmcOptions,
     rng: LegacyRandom,
     steps: Vec<f64>,
-    /// Each chain's state and log target, empty before the start points are told.
+    /// Each chain's state, log target and log-likelihood `−value`, empty before the start points are told.
     states: Vec<Vec<f64>>,
     targets: Vec<f64>,
+    likes: Vec<f64>,
     /// The last batch asked.
     pending: Vec<Proposal>,
     accepted: Vec<bool>,
@@ -84,6 +89,7 @@ impl Mcmc {
             steps,
             states: Vec::new(),
             targets: Vec::new(),
+            likes: Vec::new(),
             pending: Vec::new(),
             accepted: Vec::new(),
             accepts: vec![0; n],
@@ -101,11 +107,17 @@ impl Mcmc {
         &self.states
     }
 
+    /// SPOTPY's test on the log-likelihoods (NaN, for two failed runs, rejects).
     fn spotpy_accepts(&mut self, proposed: f64, current: f64) -> bool {
         let ratio = current.abs() / proposed.abs();
         let u = self.rng.uniform(0.3, 1.0);
         ratio > 1.0 || ratio > u
     }
+}
+
+/// The log-likelihood `−value` of SPOTPY's rule (`−inf` for a failed run).
+fn like(value: f64) -> f64 {
+    if value.is_nan() { f64::NEG_INFINITY } else { -value }
 }
 
 impl Sampler for Mcmc {
@@ -139,6 +151,7 @@ impl Sampler for Mcmc {
         if self.states.is_empty() {
             for (p, &v) in pending.iter().zip(values) {
                 self.targets.push(bayes::log_target(&self.space, &p.x, v));
+                self.likes.push(like(v));
                 self.states.push(p.x.clone());
                 self.accepted.push(true);
             }
@@ -151,13 +164,14 @@ impl Sampler for Mcmc {
                     let ln_u = self.rng.random_sample().ln();
                     bayes::metropolis(ln_u, proposed, self.targets[c])
                 }
-                Acceptance::Spotpy => self.spotpy_accepts(proposed, self.targets[c]),
+                Acceptance::Spotpy => self.spotpy_accepts(like(v), self.likes[c]),
             };
             self.proposals[c] += 1;
             if ok {
                 self.accepts[c] += 1;
                 self.states[c].clone_from(&p.x);
                 self.targets[c] = proposed;
+                self.likes[c] = like(v);
             }
             self.accepted.push(ok);
         }
@@ -210,6 +224,7 @@ mod tests {
                 s.tell(&[1.5]);
                 accepted += usize::from(s.accepted().unwrap()[0]);
                 s.targets[0] = -1.0;
+                s.likes[0] = -1.0;
             }
             let rate = accepted as f64 / 20_000.0;
             assert!((rate - want).abs() < 0.015, "{acceptance:?}: {rate} vs {want}");
