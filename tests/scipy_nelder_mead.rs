@@ -4,14 +4,14 @@
 //! initial simplex and the shrink points as one batch each, which must not change the sequence.
 //! The reference is `tests/reference/spotpy/nelder_mead.py`, run with the Python of `HYDROGRAD_PYTHON`.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+#[path = "support/python.rs"]
+mod python_ref;
 
 use hydrograd::samplers::driver::{EvaluationError, Termination};
 use hydrograd::samplers::functions::rosenbrock;
 use hydrograd::samplers::methods::nelder_mead::{NelderMead, NelderMeadOptions};
 use hydrograd::samplers::{Flow, Proposal, Space, search};
+use python_ref::{bits, float, floats};
 use serde_json::{Value, json};
 
 /// Agreement required of every coordinate and value, relative.
@@ -35,36 +35,9 @@ impl Case {
     }
 }
 
-fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-fn float(v: &Value) -> f64 {
-    f64::from_bits(v.as_u64().expect("bit pattern"))
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array of bit patterns").iter().map(float).collect()
-}
-
-/// Runs `tests/reference/spotpy/<script>` with the Python of `HYDROGRAD_PYTHON`, `request` on stdin. Panics if the
-/// variable is unset or the script fails: this test never skips.
+/// Runs `tests/reference/spotpy/<script>` (see `support/python.rs`).
 fn python(script: &str, request: &Value) -> Value {
-    let python = std::env::var("HYDROGRAD_PYTHON")
-        .expect("HYDROGRAD_PYTHON must name a Python with scipy 1.17 (tests/run_all.sh sets it)");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/spotpy");
-    let mut child = Command::new(&python)
-        .arg(dir.join(script))
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{script} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed invalid JSON: {e}"))
+    python_ref::run_json(&python_ref::reference_script("spotpy", script), request, "scipy 1.17")
 }
 
 fn close(a: f64, b: f64) -> bool {

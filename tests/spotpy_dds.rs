@@ -4,48 +4,22 @@
 //! not depend on how either side rounds the test function; our functions are checked against them as well.
 //! Needs `HYDROGRAD_PYTHON` (a Python with spotpy 1.6.7).
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+#[path = "support/python.rs"]
+mod python_ref;
 
 use hydrograd::samplers::driver::EvaluationError;
 use hydrograd::samplers::functions::{ackley, griewank, rosenbrock};
 use hydrograd::samplers::methods::dds::{Dds, DdsOptions};
 use hydrograd::samplers::{Flow, Proposal, Space, search};
+use python_ref::{bits, float, floats};
 use serde_json::{Value, json};
 
 /// Agreement required of every coordinate, relative to max(1, |x|).
 const TOL: f64 = 1e-12;
 
-fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-fn float(v: &Value) -> f64 {
-    f64::from_bits(v.as_u64().expect("bit pattern"))
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array of bit patterns").iter().map(float).collect()
-}
-
-/// Runs `tests/reference/spotpy/dds.py` on `request` with the Python of `HYDROGRAD_PYTHON`.
+/// Runs `tests/reference/spotpy/dds.py` on `request` (see `support/python.rs`).
 fn python(request: &Value) -> Value {
-    let python = std::env::var("HYDROGRAD_PYTHON")
-        .expect("HYDROGRAD_PYTHON must name a Python with spotpy 1.6.7 (tests/run_all.sh sets it)");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/spotpy");
-    let mut child = Command::new(&python)
-        .arg(dir.join("dds.py"))
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "dds.py failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("dds.py printed invalid JSON: {e}"))
+    python_ref::run_json(&python_ref::reference_script("spotpy", "dds.py"), request, "spotpy 1.6.7")
 }
 
 struct Case {

@@ -65,6 +65,8 @@
 
 #[path = "support/hymod.rs"]
 mod hymod;
+#[path = "support/python.rs"]
+mod python_ref;
 #[path = "support/spotpy_runs.rs"]
 mod spotpy_runs;
 #[path = "support/stats.rs"]

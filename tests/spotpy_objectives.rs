@@ -4,37 +4,18 @@
 //! Floats cross the process boundary as IEEE-754 bit patterns. A value matches when
 //! `|rust − spotpy| ≤ 1e-9·max(1, |spotpy|)`, NaN matching NaN and ±∞ itself.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+#[path = "support/python.rs"]
+mod python_ref;
 
 use hydrograd::samplers::likelihoods::{Likelihood, ar1_coefficient, ar1_with_c};
 use hydrograd::samplers::objectives::{SpotpyObjective, kge_all, kge_non_parametric_all, lognse};
 use hydrograd::samplers::random::LegacyRandom;
+use python_ref::bits;
 use serde_json::{Value, json};
 
-/// Runs `tests/reference/spotpy/<script>` with `request` on stdin and parses its JSON output. Panics if
-/// `HYDROGRAD_PYTHON` is unset or the script fails: this test never skips.
+/// Runs `tests/reference/spotpy/<script>` (see `support/python.rs`).
 fn python(script: &str, request: &Value) -> Value {
-    let python = std::env::var("HYDROGRAD_PYTHON")
-        .expect("HYDROGRAD_PYTHON must name a Python with spotpy 1.6.7 and numpy (tests/run_all.sh sets it)");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/spotpy");
-    let mut child = Command::new(&python)
-        .arg(dir.join(script))
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{script} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed invalid JSON: {e}"))
-}
-
-fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
+    python_ref::run_json(&python_ref::reference_script("spotpy", script), request, "spotpy 1.6.7 and numpy")
 }
 
 /// One pair of series with the measurement errors and φ its likelihoods use.

@@ -4,9 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+#[path = "../support/python.rs"]
+mod python_ref;
 
 use hydrograd::optim::{Evaluation, ObjectiveError};
 use serde_json::{Value, json};
@@ -77,34 +76,9 @@ impl hydrograd::optim::Objective for Logged {
     }
 }
 
-pub fn bits(v: &[f64]) -> Vec<u64> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
+pub use python_ref::{bits, float, floats};
 
-pub fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array of bit patterns").iter().map(float).collect()
-}
-
-pub fn float(v: &Value) -> f64 {
-    f64::from_bits(v.as_u64().expect("bit pattern"))
-}
-
-/// Runs `tests/reference/optim/<script>` with the Python of `HYDROGRAD_PYTHON`, `request` on stdin, and parses
-/// its JSON output. Panics if the variable is unset or the script fails: these tests never skip.
+/// Runs `tests/reference/optim/<script>` (see `support/python.rs`).
 pub fn python(script: &str, request: &Value) -> Value {
-    let python = std::env::var("HYDROGRAD_PYTHON")
-        .expect("HYDROGRAD_PYTHON must name a Python with scipy and smash 1.3.0 (tests/run_all.sh sets it)");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/optim");
-    let mut child = Command::new(&python)
-        .arg(dir.join(script))
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{script} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed invalid JSON: {e}"))
+    python_ref::run_json(&python_ref::reference_script("optim", script), request, "scipy and smash 1.3.0")
 }

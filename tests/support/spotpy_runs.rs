@@ -8,45 +8,23 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+pub use crate::python_ref::{float, floats};
+
 /// SPOTPY's worker processes.
 pub const PROCESSES: usize = 2;
-
-pub fn float(v: &Value) -> f64 {
-    f64::from_bits(v.as_u64().expect("bit pattern"))
-}
-
-pub fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array of bit patterns").iter().map(float).collect()
-}
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/spotpy/methods.py")
 }
 
-/// Runs `tests/reference/spotpy/methods.py` on `request` with the Python of `HYDROGRAD_PYTHON`.
+/// Runs `tests/reference/spotpy/methods.py` on `request` (see `support/python.rs`).
 pub fn python(request: &Value) -> Value {
-    let python = std::env::var("HYDROGRAD_PYTHON")
-        .expect("HYDROGRAD_PYTHON must name a Python with spotpy 1.6.7 (tests/run_all.sh sets it)");
-    let script = script();
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .current_dir(script.parent().unwrap())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "methods.py failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("methods.py printed invalid JSON: {e}"))
+    crate::python_ref::run_json(&script(), request, "spotpy 1.6.7")
 }
 
 /// SPOTPY's version and the folder of its hymod example data.
