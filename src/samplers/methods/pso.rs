@@ -218,14 +218,13 @@ impl Sampler for Pso {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::samplers::driver::{EvaluationError, Termination, assert_within};
+    use crate::samplers::SearchOutcome;
+    use crate::samplers::driver::Termination;
     use crate::samplers::functions::{ackley, griewank, rosenbrock};
-    use crate::samplers::{Flow, SearchOutcome, search};
+    use crate::samplers::methods::test_support::{cube, run_recorded};
 
     fn square(n: usize, half: f64) -> Space {
-        let names: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
-        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-        Space::uniform(&names, &vec![(-half, half); n])
+        cube(n, -half, half)
     }
 
     /// Runs the search; returns the outcome and every batch asked (checked within the bounds).
@@ -237,16 +236,7 @@ mod tests {
         budget: usize,
     ) -> (SearchOutcome, Vec<Vec<Proposal>>) {
         let mut method = Pso::new(space.clone(), options, seed, budget).unwrap();
-        let mut objective =
-            |_: usize, b: &[Proposal]| -> Result<Vec<f64>, EvaluationError> { Ok(b.iter().map(|p| f(&p.x)).collect()) };
-        let mut batches = Vec::new();
-        let out = search(&mut method, &mut objective, budget, &mut |r| {
-            assert_within(&space, r.proposals);
-            batches.push(r.proposals.to_vec());
-            Flow::Continue
-        })
-        .unwrap();
-        (out, batches)
+        run_recorded(&mut method, &space, &f, budget)
     }
 
     #[test]
