@@ -92,14 +92,39 @@ pub fn check_space(space: &Space) -> Result<(), String> {
 #[cfg(test)]
 pub mod testing {
     use crate::samplers::diagnostics::ChainStates;
-    use crate::samplers::driver::EvaluationError;
-    use crate::samplers::{Flow, Proposal, Sampler, Space, search};
+    use crate::samplers::driver::{EvaluationError, assert_within};
+    use crate::samplers::{Flow, Proposal, Sampler, SearchOutcome, Space, search};
 
     /// The cube `[−half, half]^d` with uniform priors.
     pub fn cube(d: usize, half: f64) -> Space {
+        boxed(d, -half, half)
+    }
+
+    /// The box `[lo, hi]^d` with uniform priors, parameters `x0 … x(d−1)`.
+    pub fn boxed(d: usize, lo: f64, hi: f64) -> Space {
         let names: Vec<String> = (0..d).map(|i| format!("x{i}")).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        Space::uniform(&names, &vec![(-half, half); d])
+        Space::uniform(&names, &vec![(lo, hi); d])
+    }
+
+    /// Runs `method` on `f` for at most `budget` evaluations; returns the outcome and every batch asked,
+    /// each checked within the bounds of `space`.
+    pub fn run_recorded(
+        method: &mut dyn Sampler,
+        space: &Space,
+        f: &dyn Fn(&[f64]) -> f64,
+        budget: usize,
+    ) -> (SearchOutcome, Vec<Vec<Proposal>>) {
+        let mut objective =
+            |_: usize, b: &[Proposal]| -> Result<Vec<f64>, EvaluationError> { Ok(b.iter().map(|p| f(&p.x)).collect()) };
+        let mut batches = Vec::new();
+        let out = search(method, &mut objective, budget, &mut |r| {
+            assert_within(space, r.proposals);
+            batches.push(r.proposals.to_vec());
+            Flow::Continue
+        })
+        .unwrap();
+        (out, batches)
     }
 
     /// The best value `sampler` finds on `f` within `budget` evaluations.

@@ -20,6 +20,4 @@ pub mod pso;
 pub mod rope;
 pub mod sa;
 pub mod sceua;
-#[cfg(test)]
-mod test_support;
 pub mod tpe;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::samplers::driver::{EvaluationError, Termination};
 use crate::samplers::functions::{ackley, griewank, rosenbrock};
-use crate::samplers::methods::test_support::{cube, run_recorded};
+use crate::samplers::methods::bayes::testing::{self, run_recorded};
 use crate::samplers::{Flow, SearchOutcome, search};
 
 /// Runs the search; returns the outcome and every batch asked (checked within the bounds).
@@ -25,7 +25,7 @@ fn x0(v: &[f64]) -> NelderMeadOptions {
 fn follows_scipy_on_rosenbrock() {
     // scipy 1.17: minimize(rosen, [-1.2, 1], method="Nelder-Mead", bounds=[(-10, 10)] * 2)
     // evaluates 159 points (85 iterations) and ends at f = 8.177661197416674e-10
-    let (out, batches) = run(cube(2, -10.0, 10.0), x0(&[-1.2, 1.0]), rosenbrock, 10_000);
+    let (out, batches) = run(testing::boxed(2, -10.0, 10.0), x0(&[-1.2, 1.0]), rosenbrock, 10_000);
     let points: Vec<Vec<f64>> = batches.iter().flatten().map(|p| p.x.clone()).collect();
     let scipy = [
         [-1.2, 1.0],
@@ -53,7 +53,7 @@ fn follows_scipy_on_rosenbrock() {
 fn clips_and_reflects_at_the_bounds_as_scipy() {
     // scipy: x0 = [0, 0.79] in [-2, 0.8]²: the zero coordinate becomes 0.00025, 0.79·1.05 is reflected
     // below 0.8 to 0.7705; 300 evaluations, best f = 0.040000094818405454 at x = (0.8, 0.6399692074025984)
-    let (out, batches) = run(cube(2, -2.0, 0.8), x0(&[0.0, 0.79]), rosenbrock, 10_000);
+    let (out, batches) = run(testing::boxed(2, -2.0, 0.8), x0(&[0.0, 0.79]), rosenbrock, 10_000);
     let first: Vec<Vec<f64>> = batches[0].iter().map(|p| p.x.clone()).collect();
     assert_eq!(first, [vec![0.0, 0.79], vec![0.00025, 0.79], vec![0.0, 0.7705]]);
     assert_eq!(batches[1][0].x, [0.00025, 0.7705]);
@@ -65,31 +65,31 @@ fn clips_and_reflects_at_the_bounds_as_scipy() {
 #[test]
 fn reaches_the_minimum_from_the_prior_medians() {
     // default x0 = the medians (0, 0, 0) of [-2, 2]³; scipy's default maxfev 600
-    let (out, _) = run(cube(3, -2.0, 2.0), NelderMeadOptions::default(), rosenbrock, 10_000);
+    let (out, _) = run(testing::boxed(3, -2.0, 2.0), NelderMeadOptions::default(), rosenbrock, 10_000);
     assert!(out.best_value < 1e-8, "{}", out.best_value);
     assert!(out.evaluations <= 600);
     // Griewank from near its optimum, Ackley inside its central basin
-    let (out, _) = run(cube(2, -20.0, 20.0), x0(&[1.5, -1.0]), griewank, 10_000);
+    let (out, _) = run(testing::boxed(2, -20.0, 20.0), x0(&[1.5, -1.0]), griewank, 10_000);
     assert!(out.best_value < 1e-7, "{}", out.best_value);
-    let (out, _) = run(cube(2, -32.768, 32.768), x0(&[0.2, -0.3]), ackley, 10_000);
+    let (out, _) = run(testing::boxed(2, -32.768, 32.768), x0(&[0.2, -0.3]), ackley, 10_000);
     assert!(out.best_value < 1e-3, "{}", out.best_value);
 }
 
 #[test]
 fn evaluation_limits_follow_scipy_defaults_and_the_budget() {
     // default maxfev = maxiter = 200 n: 400 in 2-D on Ackley from far away
-    let (out, _) = run(cube(2, -32.768, 32.768), x0(&[20.0, -13.0]), ackley, 10_000);
+    let (out, _) = run(testing::boxed(2, -32.768, 32.768), x0(&[20.0, -13.0]), ackley, 10_000);
     assert!(out.evaluations <= 400);
     let options = NelderMeadOptions { maxfev: Some(50), ..x0(&[-1.2, 1.0]) };
-    let (out, _) = run(cube(2, -10.0, 10.0), options, rosenbrock, 10_000);
+    let (out, _) = run(testing::boxed(2, -10.0, 10.0), options, rosenbrock, 10_000);
     assert_eq!(out.evaluations, 50);
     assert_eq!(out.termination, Termination::Method("maxfev: 50 evaluations".into()));
     let options = NelderMeadOptions { maxiter: Some(10), ..x0(&[-1.2, 1.0]) };
-    let (out, _) = run(cube(2, -10.0, 10.0), options, rosenbrock, 10_000);
+    let (out, _) = run(testing::boxed(2, -10.0, 10.0), options, rosenbrock, 10_000);
     assert_eq!(out.termination, Termination::Method("maxiter: 10 iterations".into()));
     // the budget cuts the initial simplex (5 of 6 points) and later steps exactly
     for budget in [5, 6, 7, 37] {
-        let (out, _) = run(cube(5, -10.0, 10.0), x0(&[1.0; 5]), rosenbrock, budget);
+        let (out, _) = run(testing::boxed(5, -10.0, 10.0), x0(&[1.0; 5]), rosenbrock, budget);
         assert_eq!(out.evaluations, budget);
         assert_eq!(out.termination, Termination::Budget);
     }
@@ -99,7 +99,7 @@ fn evaluation_limits_follow_scipy_defaults_and_the_budget() {
 fn shrink_points_are_one_batch() {
     // on a function made of plateaus the reflections and contractions fail, so the simplex shrinks
     let steps = |x: &[f64]| x.iter().map(|v| (v * 3.0).floor().abs()).sum::<f64>();
-    let (_, batches) = run(cube(4, -5.0, 5.0), x0(&[2.0, -2.0, 1.0, 3.0]), steps, 300);
+    let (_, batches) = run(testing::boxed(4, -5.0, 5.0), x0(&[2.0, -2.0, 1.0, 3.0]), steps, 300);
     assert!(batches.iter().any(|b| b.len() == 4), "no shrink batch");
     assert!(batches[1..].iter().all(|b| b.len() == 1 || b.len() == 4));
 }
@@ -107,7 +107,7 @@ fn shrink_points_are_one_batch() {
 #[test]
 fn is_deterministic() {
     // the method draws nothing at random: every seed gives the same trace
-    let space = cube(3, -10.0, 10.0);
+    let space = testing::boxed(3, -10.0, 10.0);
     let trace = |seed: u32| {
         let mut m = NelderMead::new(space.clone(), x0(&[3.0, -2.0, 5.0]), seed, 500).unwrap();
         let mut all = Vec::new();
@@ -126,19 +126,24 @@ fn is_deterministic() {
 
 #[test]
 fn adaptive_coefficients_depend_on_the_dimension() {
-    let m =
-        NelderMead::new(cube(4, -1.0, 1.0), NelderMeadOptions { adaptive: true, ..Default::default() }, 0, 10).unwrap();
+    let m = NelderMead::new(
+        testing::boxed(4, -1.0, 1.0),
+        NelderMeadOptions { adaptive: true, ..Default::default() },
+        0,
+        10,
+    )
+    .unwrap();
     assert_eq!(m.coefficients, (1.0, 1.5, 0.625, 0.75));
-    let m = NelderMead::new(cube(4, -1.0, 1.0), NelderMeadOptions::default(), 0, 10).unwrap();
+    let m = NelderMead::new(testing::boxed(4, -1.0, 1.0), NelderMeadOptions::default(), 0, 10).unwrap();
     assert_eq!(m.coefficients, (1.0, 2.0, 0.5, 0.5));
 }
 
 #[test]
 fn invalid_options_name_the_key() {
-    let space = cube(2, -1.0, 1.0);
+    let space = testing::boxed(2, -1.0, 1.0);
     let err = |o: NelderMeadOptions| NelderMead::new(space.clone(), o, 0, 10).unwrap_err();
     assert!(err(x0(&[0.0])).starts_with("x0:"));
-    assert!(err(x0(&[0.0, 3.0])).starts_with("x0: p1 = 3"));
+    assert!(err(x0(&[0.0, 3.0])).starts_with("x0: x1 = 3"));
     assert!(err(NelderMeadOptions { xatol: -1.0, ..Default::default() }).starts_with("xatol:"));
     assert!(err(NelderMeadOptions { fatol: f64::NAN, ..Default::default() }).starts_with("fatol:"));
     let parsed: Result<NelderMeadOptions, _> = toml::from_str("xtol = 1e-3");

@@ -221,10 +221,10 @@ mod tests {
     use crate::samplers::SearchOutcome;
     use crate::samplers::driver::Termination;
     use crate::samplers::functions::{ackley, griewank, rosenbrock};
-    use crate::samplers::methods::test_support::{cube, run_recorded};
+    use crate::samplers::methods::bayes::testing::{self, run_recorded};
 
     fn square(n: usize, half: f64) -> Space {
-        cube(n, -half, half)
+        testing::cube(n, half)
     }
 
     /// Runs the search; returns the outcome and every batch asked (checked within the bounds).
