@@ -7,8 +7,9 @@ pub type EvaluationError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Evaluates whole batches.
 pub trait BatchObjective {
-    /// The values of `batch`, `[B]` in its order; `first_eval` is the 0-based id of its first point in the
-    /// run (ids follow proposal order), so that an implementation can replay stored values.
+    /// The values of `batch`, `[B, K]` row-major in its order, `K` the sampler's
+    /// [`objectives`](Sampler::objectives) (`[B]` for one); `first_eval` is the 0-based id of its first point
+    /// in the run (ids follow proposal order), so that an implementation can replay stored values.
     fn evaluate(&mut self, first_eval: usize, batch: &[Proposal]) -> Result<Vec<f64>, EvaluationError>;
 }
 
@@ -29,11 +30,13 @@ pub struct BatchRecord<'a> {
     /// The id of the batch's first evaluation.
     pub first_eval: usize,
     pub proposals: &'a [Proposal],
-    /// The values told, `+inf` where the evaluation gave a non-finite value.
+    /// The values told, `[B, K]` row-major, `+inf` where the evaluation gave NaN.
     pub values: &'a [f64],
+    /// Objectives per point `K` (1 for a single-objective method).
+    pub objectives: usize,
     /// MCMC samplers: which proposals became their chain's state.
     pub accepted: Option<&'a [bool]>,
-    /// The best point so far and its value.
+    /// The best point so far and its value (with several objectives: by the first one).
     pub best: (&'a [f64], f64),
 }
 
@@ -59,7 +62,7 @@ pub enum Termination {
 /// The result of a search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchOutcome {
-    /// The best point evaluated, `[n]`, and its value.
+    /// The best point evaluated, `[n]`, and its value (with several objectives: by the first one).
     pub best_x: Vec<f64>,
     pub best_value: f64,
     pub evaluations: usize,
@@ -77,8 +80,8 @@ pub enum SearchError {
         #[source]
         source: EvaluationError,
     },
-    #[error("the objective returned {got} values for a batch of {asked}")]
-    BatchLength { asked: usize, got: usize },
+    #[error("the objective returned {got} values for a batch of {asked} points with {objectives} objectives each")]
+    BatchLength { asked: usize, objectives: usize, got: usize },
     #[error("{method} evaluated nothing before it stopped")]
     Empty { method: &'static str },
 }
@@ -95,6 +98,8 @@ pub fn search(
     observer: &mut dyn FnMut(&BatchRecord<'_>) -> Flow,
 ) -> Result<SearchOutcome, SearchError> {
     let (mut evaluations, mut batches) = (0, 0);
+    let k = sampler.objectives();
+    assert!(k >= 1, "{} minimises no objective", sampler.name());
     let mut best: Option<(Vec<f64>, f64)> = None;
     let termination = loop {
         let remaining = max_evaluations - evaluations;
@@ -108,13 +113,13 @@ pub fn search(
             len: batch.len(),
             source,
         })?;
-        if values.len() != batch.len() {
-            return Err(SearchError::BatchLength { asked: batch.len(), got: values.len() });
+        if values.len() != batch.len() * k {
+            return Err(SearchError::BatchLength { asked: batch.len(), objectives: k, got: values.len() });
         }
         let values: Vec<f64> = values.into_iter().map(|v| if v.is_nan() { f64::INFINITY } else { v }).collect();
-        for (p, &v) in batch.iter().zip(&values) {
-            if best.as_ref().is_none_or(|b| v < b.1) {
-                best = Some((p.x.clone(), v));
+        for (p, v) in batch.iter().zip(values.chunks_exact(k)) {
+            if best.as_ref().is_none_or(|b| v[0] < b.1) {
+                best = Some((p.x.clone(), v[0]));
             }
         }
         sampler.tell(&values);
@@ -124,6 +129,7 @@ pub fn search(
             first_eval: evaluations,
             proposals: &batch,
             values: &values,
+            objectives: k,
             accepted: sampler.accepted(),
             best: (bx, bv),
         };

@@ -33,7 +33,14 @@ pub trait Sampler {
     /// finished on its own criterion ([`termination`](Sampler::termination) says which).
     fn ask(&mut self, remaining: usize) -> Option<Vec<Proposal>>;
 
-    /// The values of the last batch asked, `[B]`, to minimise (`+inf` for a failed evaluation).
+    /// How many objectives the method minimises together: 1 for every single-objective method, `K ≥ 2`
+    /// for the multi-objective ones (NSGA-II, PADDS), which are told `K` values per point.
+    fn objectives(&self) -> usize {
+        1
+    }
+
+    /// The values of the last batch asked, `[B, K]` row-major with `K =` [`objectives`](Sampler::objectives)
+    /// (`[B]` for a single objective), all to minimise (`+inf` for a failed evaluation).
     fn tell(&mut self, values: &[f64]);
 
     /// MCMC samplers: whether each point of the last batch told was accepted as its chain's new state.
