@@ -3,58 +3,18 @@
 //! a finished run not redone, `--fresh`, the evaluation cache across runs, `save_runs`, and bad options
 //! named in the error.
 
+#[path = "support/demo_case.rs"]
+mod demo_case;
 #[path = "support/samples.rs"]
 mod store;
 
 use arrow_array::Float64Array;
+use demo_case::DemoCase as Case;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use store::{Row, samples};
-
-/// The demo configuration (paths made absolute, without its stages) with `extra` appended.
-struct Case {
-    dir: tempfile::TempDir,
-}
-
-impl Case {
-    fn new(extra: &str) -> Case {
-        let dir = tempfile::tempdir().unwrap();
-        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-        let text = fs::read_to_string(configs.join("demo.toml")).unwrap();
-        let text = text.split("\n# Calibration with").next().unwrap();
-        let text = text.replace("\"demo/", &format!("\"{}/demo/", configs.display()));
-        fs::write(dir.path().join("demo.toml"), format!("{text}\n{extra}")).unwrap();
-        Case { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn command(&self, args: &[&str], cache: &str) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hydrograd"));
-        c.args(args).current_dir(self.dir.path()).env("HYDROGRAD_CACHE_DIR", self.path(cache));
-        c
-    }
-
-    fn run(&self, args: &[&str], cache: &str) -> Output {
-        let out = self.command(args, cache).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "hydrograd panicked:\n{stderr}");
-        out
-    }
-
-    fn train(&self, out: &str, extra: &[&str], cache: &str) -> String {
-        let mut args = vec!["train", "demo.toml", "--out", out];
-        args.extend_from_slice(extra);
-        let o = self.run(&args, cache);
-        assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout).to_string()
-    }
-}
 
 const NAMES: [&str; 4] = ["cp", "ct", "kexc", "llr"];
 

@@ -2,10 +2,14 @@
 //! SIGKILL bit-identically, a finished run not redone, `--fresh`, another configuration refused, and a
 //! bad stage key named in the error.
 
+#[path = "support/demo_case.rs"]
+mod demo_case;
+
+use demo_case::DemoCase as Case;
 use safetensors::SafeTensors;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const STAGES: &str = r#"
@@ -28,50 +32,6 @@ gauge = "all"
 jreg_cmpt = "smoothing"
 wjreg = 0.001
 "#;
-
-/// The demo configuration (paths made absolute, without its calibration stages) with `extra` appended, in a
-/// fresh folder.
-struct Case {
-    dir: tempfile::TempDir,
-}
-
-impl Case {
-    fn new(extra: &str) -> Case {
-        let dir = tempfile::tempdir().unwrap();
-        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-        let text = fs::read_to_string(configs.join("demo.toml")).unwrap();
-        // the demo's own calibration section is replaced by the test's
-        let text = text.split("\n# Calibration with").next().unwrap();
-        let text = text.replace("\"demo/", &format!("\"{}/demo/", configs.display()));
-        fs::write(dir.path().join("demo.toml"), format!("{text}\n{extra}")).unwrap();
-        Case { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hydrograd"));
-        c.args(args).current_dir(self.dir.path()).env("HYDROGRAD_CACHE_DIR", self.path("cache"));
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "hydrograd panicked:\n{stderr}");
-        out
-    }
-
-    fn train(&self, out: &str, extra: &[&str]) -> String {
-        let mut args = vec!["train", "demo.toml", "--out", out];
-        args.extend_from_slice(extra);
-        let o = self.run(&args);
-        assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout).to_string()
-    }
-}
 
 /// Tensors of a safetensors file, without its metadata.
 fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
@@ -103,7 +63,7 @@ fn trace(path: &Path) -> Vec<(i32, i32, u64)> {
 #[test]
 fn grad_writes_one_map_per_variable_and_the_cost() {
     let case = Case::new("");
-    let o = case.run(&["grad", "demo.toml", "--out", "g"]);
+    let o = case.run(&["grad", "demo.toml", "--out", "g"], "cache");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = fs::read(case.path("g/gradient.safetensors")).unwrap();
     let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
@@ -123,7 +83,7 @@ fn grad_writes_one_map_per_variable_and_the_cost() {
 #[test]
 fn train_writes_every_output_and_a_trace_row_per_iteration() {
     let case = Case::new(STAGES);
-    let stdout = case.train("out", &[]);
+    let stdout = case.train("out", &[], "cache");
     for f in ["parameters.safetensors", "initial_states.safetensors", "qsim.parquet", "trace.parquet", "report.html"] {
         assert!(case.path("out").join(f).is_file(), "{f} missing; stdout:\n{stdout}");
     }
@@ -137,7 +97,7 @@ fn train_writes_every_output_and_a_trace_row_per_iteration() {
     assert!(cost(stage1.last().unwrap()) < cost(stage1.first().unwrap()));
     assert!(cost(stage2.last().unwrap()) < cost(stage2.first().unwrap()));
     // a finished run is not redone
-    let again = case.train("out", &[]);
+    let again = case.train("out", &[], "cache");
     assert!(again.contains("nothing to do"), "{again}");
 }
 
@@ -145,11 +105,11 @@ fn train_writes_every_output_and_a_trace_row_per_iteration() {
 fn a_killed_run_resumes_and_ends_bit_identical() {
     let case = Case::new(STAGES);
     let reference = {
-        case.train("reference", &[]);
+        case.train("reference", &[], "cache");
         (tensors(&case.path("reference/parameters.safetensors")), trace(&case.path("reference/trace.parquet")))
     };
     // kill -9 once a few iterations of the second stage are on disk
-    let mut child = case.command(&["train", "demo.toml", "--out", "killed"]).spawn().unwrap();
+    let mut child = case.command(&["train", "demo.toml", "--out", "killed"], "cache").spawn().unwrap();
     let log = case.path("killed/.train/log.jsonl");
     let start = Instant::now();
     loop {
@@ -164,12 +124,12 @@ fn a_killed_run_resumes_and_ends_bit_identical() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!case.path("killed/parameters.safetensors").exists(), "no output before the end");
-    let stdout = case.train("killed", &[]);
+    let stdout = case.train("killed", &[], "cache");
     assert!(stdout.contains("resuming"), "{stdout}");
     assert_eq!(tensors(&case.path("killed/parameters.safetensors")), reference.0, "calibrated maps differ");
     assert_eq!(trace(&case.path("killed/trace.parquet")), reference.1, "trace differs");
     // --fresh starts over and ends the same
-    case.train("killed", &["--fresh"]);
+    case.train("killed", &["--fresh"], "cache");
     assert_eq!(tensors(&case.path("killed/parameters.safetensors")), reference.0);
 }
 
@@ -178,10 +138,10 @@ fn another_configuration_in_the_same_folder_is_refused() {
     let case = Case::new(
         "[[train.stage]]\nmapping = \"uniform\"\n[train.stage.optimize_options]\ntermination_crit = { maxiter = 1 }\n",
     );
-    case.train("out", &[]);
+    case.train("out", &[], "cache");
     let text = fs::read_to_string(case.path("demo.toml")).unwrap();
     fs::write(case.path("demo.toml"), text.replace("maxiter = 1", "maxiter = 2")).unwrap();
-    let o = case.run(&["train", "demo.toml", "--out", "out"]);
+    let o = case.run(&["train", "demo.toml", "--out", "out"], "cache");
     assert!(!o.status.success());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("another configuration") && stderr.contains("--fresh"), "{stderr}");
@@ -208,7 +168,7 @@ fn bad_stage_options_name_the_key() {
         ("[[train.stage]]\n[train.stage.optimize_options]\nbounds = { cp = [500, 100] }\n", vec!["bounds", "cp"]),
     ] {
         let case = Case::new(extra);
-        let o = case.run(&["train", "demo.toml", "--out", "out"]);
+        let o = case.run(&["train", "demo.toml", "--out", "out"], "cache");
         assert!(!o.status.success(), "{extra}");
         let stderr = String::from_utf8_lossy(&o.stderr);
         for n in needles {
@@ -221,8 +181,11 @@ fn bad_stage_options_name_the_key() {
 #[test]
 fn ctrl_c_keeps_the_best_result_and_the_run_continues_later() {
     let case = Case::new(STAGES);
-    let mut child =
-        case.command(&["train", "demo.toml", "--out", "out"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = case
+        .command(&["train", "demo.toml", "--out", "out"], "cache")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let log = case.path("out/.train/log.jsonl");
     let start = Instant::now();
     while fs::read_to_string(&log).unwrap_or_default().matches("\"stage\":2,\"iteration\"").count() < 3 {
@@ -239,7 +202,7 @@ fn ctrl_c_keeps_the_best_result_and_the_run_continues_later() {
     assert_eq!(meta.metadata().as_ref().unwrap()["interrupted"], "true");
     let interrupted = trace(&case.path("out/trace.parquet"));
     // the same command continues the run to its end
-    let stdout = case.train("out", &[]);
+    let stdout = case.train("out", &[], "cache");
     assert!(stdout.contains("resuming"), "{stdout}");
     let done = trace(&case.path("out/trace.parquet"));
     assert!(done.len() > interrupted.len() && done[..interrupted.len()] == interrupted[..]);
@@ -252,7 +215,7 @@ fn fast_and_lcurve_wjreg_weigh_the_regularization() {
             "[[train.stage]]\nmapping = \"distributed\"\n[train.stage.optimize_options]\ntermination_crit = {{ maxiter = 5 }}\n\
              [train.stage.cost_options]\njreg_cmpt = \"smoothing\"\nwjreg = \"{rule}\"\n"
         ));
-        let stdout = case.train("out", &[]);
+        let stdout = case.train("out", &[], "cache");
         let line = stdout.lines().find(|l| l.starts_with("stage 1:")).unwrap();
         let w: f64 = line.rsplit("wjreg ").next().unwrap().parse().unwrap_or_else(|_| panic!("no wjreg in {line}"));
         assert!(w > 0.0 && w.is_finite(), "{rule}: {line}");
@@ -282,7 +245,7 @@ fn hybrid_training_writes_weights_that_run_reloads() {
     let stage = "[[train.stage]]\nmapping = \"uniform\"\noptimizer = \"lbfgsb\"\n[train.stage.optimize_options]\n\
                  termination_crit = { maxiter = 3 }\n";
     let case = hybrid_case("[5, 3]", stage);
-    let o = case.run(&["train", "demo.toml", "--out", "out"]);
+    let o = case.run(&["train", "demo.toml", "--out", "out"], "cache");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = fs::read(case.path("out/weights.safetensors")).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
@@ -305,11 +268,11 @@ fn hybrid_training_writes_weights_that_run_reloads() {
         case.path("out/weights.safetensors").display()
     );
     let again = hybrid_case("[5, 3]", &reload);
-    let o = again.run(&["run", "demo.toml", "--out", "run"]);
+    let o = again.run(&["run", "demo.toml", "--out", "run"], "cache");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(again.path("run/qsim.parquet").is_file());
     // `grad` adds ∂J/∂weights under the same tensor names
-    let o = again.run(&["grad", "demo.toml", "--out", "grad"]);
+    let o = again.run(&["grad", "demo.toml", "--out", "grad"], "cache");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = fs::read(again.path("grad/weights_gradient.safetensors")).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
@@ -324,7 +287,7 @@ fn hybrid_training_writes_weights_that_run_reloads() {
 
     // another network shape is refused, naming the mismatch
     let other = hybrid_case("8", &reload);
-    let o = other.run(&["run", "demo.toml", "--out", "run"]);
+    let o = other.run(&["run", "demo.toml", "--out", "run"], "cache");
     assert!(!o.status.success());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("hidden_neuron [5,3]") && stderr.contains("[8]"), "{stderr}");
@@ -360,7 +323,7 @@ fn held_out_gauges_are_scored_at_every_iteration() {
                  [train.stage.cost_options]\ngauge = [\"DEMO01\"]\n\n\
                  [validation]\ngauge = [\"DEMO02\"]\njobs_cmpt = \"nse\"\n";
     let case = Case::new(extra);
-    let stdout = case.train("out", &[]);
+    let stdout = case.train("out", &[], "cache");
     assert!(stdout.contains("validation J"), "{stdout}");
     let column = validation_column(&case.path("out/trace.parquet"));
     assert!(column.len() > 2 && column.iter().all(Option::is_some), "{column:?}");
@@ -388,7 +351,7 @@ fn ann_training_writes_a_network_that_run_reloads() {
     let stage = "[[train.stage]]\nmapping = \"ann\"\n[train.stage.optimize_options]\nrandom_state = 5\n\
                  termination_crit = { maxiter = 5 }\nnet = { layers = [8, 4], activation = [\"relu\", \"silu\"] }\n";
     let case = Case::new(stage);
-    let stdout = case.train("out", &[]);
+    let stdout = case.train("out", &[], "cache");
     assert!(stdout.contains("ann adam"), "{stdout}");
     let bytes = fs::read(case.path("out/weights.safetensors")).unwrap();
     let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
@@ -402,7 +365,7 @@ fn ann_training_writes_a_network_that_run_reloads() {
     // a later run maps the descriptors through the saved network: the trained maps
     let reload = format!("[parameters]\nweights = \"{}\"\n", case.path("out/weights.safetensors").display());
     let again = Case::new(&reload);
-    let o = again.run(&["run", "demo.toml", "--out", "run"]);
+    let o = again.run(&["run", "demo.toml", "--out", "run"], "cache");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let trained = tensors(&case.path("out/parameters.safetensors"));
     let reloaded = tensors(&again.path("run/parameters.safetensors"));
@@ -415,7 +378,7 @@ fn ann_training_writes_a_network_that_run_reloads() {
         .unwrap()
         .replace("descriptor_name = [\"slope\"]", "descriptor_name = []");
     fs::write(again.path("demo.toml"), text.replace("descriptor_directory", "# descriptor_directory")).unwrap();
-    let o = again.run(&["run", "demo.toml", "--out", "run2"]);
+    let o = again.run(&["run", "demo.toml", "--out", "run2"], "cache");
     assert!(!o.status.success());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("descriptors [slope]"), "{stderr}");

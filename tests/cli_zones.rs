@@ -289,4 +289,12 @@ fn zones_from_a_raster_of_ids_and_a_mismatched_raster_named() {
     let (ok, _, stderr) = case.train();
     assert!(!ok && stderr.contains("optimize_options.zones") && stderr.contains("zones.tif"), "{stderr}");
     assert!(stderr.contains("raster cells are 500 m x 500 m"), "{stderr}");
+    // the same raster in stage 2 is refused before stage 1 runs
+    let first = "[[train.stage]]\nmapping = \"uniform\"\noptimizer = \"lbfgsb\"\n[train.stage.optimize_options]\n\
+                 parameters = [\"cp\"]\ntermination_crit = { maxiter = 3 }\n";
+    let two = Case::new(&format!("{first}\n{}", stage("zones.tif")));
+    write_zone_raster(&two.path("zones.tif"), &mesh, &half, g.dx / 2.0);
+    let (ok, stdout, stderr) = two.train();
+    assert!(!ok && stderr.contains("train stage 2") && stderr.contains("zones.tif"), "{stderr}");
+    assert!(!stdout.contains("uniform lbfgsb"), "stage 1 ran before the check:\n{stdout}");
 }

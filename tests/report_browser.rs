@@ -182,6 +182,7 @@ fn search_stage(hydrographs: &[Hydrograph]) -> SearchSection {
         ],
         band_sets: 100,
         bands,
+        pareto: None,
     }
 }
 
@@ -359,4 +360,48 @@ random_state = 5
     // per stage: convergence, 4 dotty plots, 4 histograms, 2 bands
     assert_eq!(check["search"], 2 * 11, "{check}");
     assert_eq!(check["plots"], 2 + 1 + 2 * 11, "{check}");
+}
+
+/// A demo calibration by NSGA-II on −NSE and |PBIAS|: the stage's section adds its Pareto front (a table
+/// and one panel for the pair of objectives) and renders without errors.
+#[test]
+fn pareto_report_of_the_demo_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let text = std::fs::read_to_string(configs.join("demo.toml")).unwrap();
+    let text = text
+        .split("\n# Calibration with")
+        .next()
+        .unwrap()
+        .replace("\"demo/", &format!("\"{}/demo/", configs.display()));
+    let stages = r#"
+[[train.stage]]
+mapping = "uniform"
+optimizer = "nsgaii"
+[train.stage.optimize_options]
+max_evaluations = 400
+random_state = 2
+n_pop = 20
+objectives = ["nse", "pbias"]
+[train.stage.cost_options]
+gauge = "all"
+"#;
+    let config = dir.path().join("demo.toml");
+    std::fs::write(&config, format!("{text}\n{stages}")).unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_hydrograd"))
+        .args(["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("HYDROGRAD_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "train failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(r#"id="pareto-1""#) && html.contains(r#"id="search-1-pareto-0""#), "no Pareto section");
+    assert!(html.contains("passed on (compromise)") && html.contains("<th>best pbias</th>"));
+    let check = render_check(&page);
+    assert_eq!(check["errors"], serde_json::json!([]), "errors in the page: {check}");
+    // convergence, the front's panel, 4 dotty plots, 4 histograms, 2 bands
+    assert_eq!(check["search"], 12, "{check}");
+    assert_eq!(check["plots"], 2 + 1 + 12, "{check}");
 }

@@ -226,7 +226,7 @@ fn options(method: &str, problem: Problem) -> toml::Table {
 fn ours(method: &str, problem: Problem, model: &Hymod, seed: u32, budget: usize) -> (f64, usize) {
     let m = Method::from_name(method).unwrap_or_else(|| panic!("no method {method}"));
     let mut sampler = m
-        .build(problem.space(), &options(method, problem), seed, budget)
+        .build(problem.space(), &options(method, problem), seed, budget, 1)
         .unwrap_or_else(|e| panic!("{method} on {}: {e}", problem.label()));
     let mut objective = |_first: usize, batch: &[Proposal]| -> Result<Vec<f64>, EvaluationError> {
         Ok(batch

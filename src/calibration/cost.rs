@@ -32,7 +32,7 @@ pub struct GaugeCost {
     pub options: CostOptions,
     f32: ObservationCost<f32>,
     f64: ObservationCost<f64>,
-    /// A search stage's SPOTPY objective or likelihood, which replaces the `jobs_cmpt` terms (no gradient).
+    /// A search stage's SPOTPY objectives or likelihoods, which replace the `jobs_cmpt` terms (no gradient).
     spotpy: Option<SpotpyCost>,
 }
 
@@ -76,10 +76,11 @@ impl GaugeCost {
         Ok(GaugeCost { options, f32, f64, spotpy: None })
     }
 
-    /// The cost with `objective` in place of the `jobs_cmpt` terms, on the same gauges and window.
-    pub fn with_objective(self, objective: SearchObjective, inputs: &Inputs) -> GaugeCost {
+    /// The cost with `objectives` (`[K]`, `K ≥ 1`) in place of the `jobs_cmpt` terms, on the same gauges and
+    /// window: the cost is the first one's value, [`DischargeCost::objectives_f32`] gives all `K`.
+    pub fn with_objectives(self, objectives: Vec<SearchObjective>, inputs: &Inputs) -> GaugeCost {
         let qobs = inputs.qobs.as_deref().expect("a GaugeCost has observations");
-        let spotpy = SpotpyCost::new(objective, &self.options, qobs, inputs.mesh.gauges.len());
+        let spotpy = SpotpyCost::new(objectives, &self.options, qobs, inputs.mesh.gauges.len());
         GaugeCost { spotpy: Some(spotpy), ..self }
     }
 }
@@ -106,6 +107,20 @@ impl DischargeCost for GaugeCost {
         match &self.spotpy {
             Some(c) => (c.evaluate(|i| q[i]), no_gradient(gradient)),
             None => evaluate(&self.f64, q, gradient),
+        }
+    }
+
+    fn objectives_f32(&self, q: &[f32]) -> Vec<f64> {
+        match &self.spotpy {
+            Some(c) if c.count() > 1 => c.evaluate_all(|i| q[i] as f64),
+            _ => vec![self.evaluate_f32(q, false).0 as f64],
+        }
+    }
+
+    fn objectives_f64(&self, q: &[f64]) -> Vec<f64> {
+        match &self.spotpy {
+            Some(c) if c.count() > 1 => c.evaluate_all(|i| q[i]),
+            _ => vec![self.evaluate_f64(q, false).0],
         }
     }
 }

@@ -178,17 +178,21 @@ impl<'a> Problem<'a> {
 }
 
 impl Problem<'_> {
-    /// The cost and its terms at each of `xs` (`[S][n]`), from batched forward runs: one engine call per
-    /// group of sets whose fields fit [`BATCH_VALUES`].
-    pub fn evaluate_batch(&self, xs: &[&[f64]]) -> Result<Vec<(f64, Terms)>, Error> {
+    /// The values to minimise and the terms at each of `xs` (`[S][n]`), from batched forward runs: one engine
+    /// call per group of sets whose fields fit [`BATCH_VALUES`].
+    ///
+    /// # Returns
+    /// Per set, `[K]` values `J_k + wjreg·J_reg` (`K = 1`: the cost; a multi-objective search stage's `K`
+    /// objectives, all from the same simulated discharge) and the terms, whose `jobs` is the first `J_k`.
+    pub fn evaluate_batch(&self, xs: &[&[f64]]) -> Result<Vec<(Vec<f64>, Terms)>, Error> {
         let ncell = self.parameters.ncell.max(1);
         let per_call = (BATCH_VALUES / (ncell * self.parameters.names.len().max(1))).max(1);
         let mut out = Vec::with_capacity(xs.len());
         for group in xs.chunks(per_call) {
             let sets: Vec<(Fields, Fields)> = group.iter().map(|x| self.fields(x)).collect();
-            let (jobs, qsim) = forward_costs(self.config, self.inputs, &sets, &self.cells, self.cost)?;
+            let (objectives, qsim) = forward_costs(self.config, self.inputs, &sets, &self.cells, self.cost)?;
             let per_set = qsim.len() / group.len();
-            for (k, x) in group.iter().enumerate() {
+            for (k, (x, jobs)) in group.iter().zip(objectives).enumerate() {
                 let q = &qsim[k * per_set..(k + 1) * per_set];
                 let validation = self.validation.map(|v| match self.config.precision {
                     Precision::F32 => v.evaluate_f32(q, false).0 as f64,
@@ -200,8 +204,9 @@ impl Problem<'_> {
                 } else {
                     self.jreg(x, &sets[k], None)
                 };
-                let terms = Terms { jobs: jobs[k], jreg, validation };
-                out.push((if wjreg == 0.0 { jobs[k] } else { jobs[k] + wjreg * jreg }, terms));
+                let terms = Terms { jobs: jobs[0], jreg, validation };
+                let values = if wjreg == 0.0 { jobs } else { jobs.iter().map(|j| j + wjreg * jreg).collect() };
+                out.push((values, terms));
             }
         }
         Ok(out)

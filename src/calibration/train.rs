@@ -2,7 +2,7 @@
 //! stage's result (smash's `optimize` called once per stage).
 
 use super::checkpoint::{EvaluationLog, Replay, TraceRow};
-use super::control::{ControlError, ControlSpace, Domain, Mapping};
+use super::control::{ControlError, ControlSpace, Domain, Mapping, ZoneError, Zones};
 use super::cost::{CalibrationCostError, GaugeCost};
 use super::objective::{Problem, Terms};
 use super::search::cache::EvaluationCache;
@@ -124,11 +124,12 @@ pub fn train(
     let mut trace = Vec::new();
     let mut interrupted = false;
     let domain = Domain::of(config, inputs);
+    check_zones(config, &domain)?;
     let validation =
         config.validation.as_ref().map(|raw| GaugeCost::new(config, inputs, raw, "validation")).transpose()?;
     let samples_dir = log.borrow().samples_dir();
     let searching = config.stages.iter().any(|s| s.search.is_some());
-    let columns = if searching { preflight(config, (&parameters, &states), &domain)? } else { Vec::new() };
+    let columns = if searching { preflight(config, (&parameters, &states), &domain)? } else { Default::default() };
     let store = RefCell::new(match &samples_dir {
         Some(dir) if searching => SampleStore::open(dir, &config.hash, columns)?,
         _ => SampleStore::in_memory(&config.hash),
@@ -138,9 +139,9 @@ pub fn train(
         initialize_network(config, stage, number, log, &mut parameters.weights)?;
         let section = format!("train.stage {number}: cost_options");
         let cost = GaugeCost::new(config, inputs, &stage.cost_options, &section)?;
-        let cost = match stage.search.as_ref().and_then(|s| s.objective) {
-            Some(objective) => cost.with_objective(objective, inputs),
-            None => cost,
+        let cost = match stage.search.as_ref().map(|s| s.spotpy()) {
+            Some(objectives) if !objectives.is_empty() => cost.with_objectives(objectives, inputs),
+            _ => cost,
         };
         let structure = config.structure;
         let random_state = match (stage.mapping, stage.random_state) {
@@ -207,9 +208,9 @@ pub fn train(
                     trace: &mut *run.trace,
                     start,
                 };
-                let outcome = run_search(ctx, &problem)?;
+                let mut outcome = run_search(ctx, &problem)?;
                 let dir = log.borrow().runs_dir().and_then(|d| d.parent().map(|p| p.to_path_buf()));
-                let done = finish(number, search, &store.borrow(), &problem, &outcome, dir.as_deref())?;
+                let done = finish(number, search, &store.borrow(), &problem, &mut outcome, dir.as_deref())?;
                 searches.push(done.summary);
                 (outcome, done.validation)
             }
@@ -263,6 +264,17 @@ fn initialize_network(
 }
 
 /// A seed from the clock's nanoseconds.
+/// Builds the zones of every `zones` stage before the first stage runs, so that a bad raster of zone ids or
+/// a gauge layout without sub-catchments is an error before earlier stages have spent their time.
+fn check_zones(config: &Config, domain: &Domain<'_>) -> Result<(), TrainError> {
+    for (i, stage) in config.stages.iter().enumerate().filter(|(_, s)| s.mapping == Mapping::Zones) {
+        let source = stage.zones.clone().unwrap_or_default();
+        let zones = domain.mesh.ok_or(ZoneError::NoMesh).and_then(|mesh| Zones::new(&source, mesh));
+        zones.map_err(|e| TrainError::Control { stage: i + 1, source: e.into() })?;
+    }
+    Ok(())
+}
+
 fn clock_seed() -> u32 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     (now.as_nanos() % (1u128 << 32)) as u32

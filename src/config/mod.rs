@@ -10,7 +10,7 @@ mod search;
 mod train;
 
 pub use error::ConfigError;
-pub use search::{SaveRuns, SearchConfig};
+pub use search::{ParetoChoice, SaveRuns, SearchConfig};
 pub use train::StageConfig;
 
 pub use crate::calibration::descriptors::DescriptorTfm;

@@ -77,6 +77,8 @@ pub(super) struct RawOptimizeOptions {
     pub objective: Option<String>,
     pub likelihood: Option<String>,
     pub phi: Option<f64>,
+    pub objectives: Option<Vec<String>>,
+    pub pareto_choice: Option<String>,
     pub behavioural: Option<f64>,
     pub behavioural_threshold: Option<f64>,
     #[serde(flatten)]
@@ -351,6 +353,8 @@ fn search_stage(
             ("objective", options.objective.is_some()),
             ("likelihood", options.likelihood.is_some()),
             ("phi", options.phi.is_some()),
+            ("objectives", options.objectives.is_some()),
+            ("pareto_choice", options.pareto_choice.is_some()),
             ("behavioural", options.behavioural.is_some()),
             ("behavioural_threshold", options.behavioural_threshold.is_some()),
         ];
@@ -371,6 +375,8 @@ fn search_stage(
         objective: options.objective.as_deref(),
         likelihood: options.likelihood.as_deref(),
         phi: options.phi,
+        objectives: options.objectives.as_deref(),
+        pareto_choice: options.pareto_choice.as_deref(),
         behavioural: options.behavioural,
         behavioural_threshold: options.behavioural_threshold,
         rest: options.rest.clone(),

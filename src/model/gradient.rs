@@ -13,22 +13,42 @@ use hydrograd_models::simulation::{self, Batch, Setup};
 pub trait DischargeCost {
     fn evaluate_f32(&self, q: &[f32], gradient: bool) -> (f32, Vec<f32>);
     fn evaluate_f64(&self, q: &[f64], gradient: bool) -> (f64, Vec<f64>);
+
+    /// The values `[K]` a multi-objective search minimises on `q` (`K ≥ 1`, the first being the cost);
+    /// by default `[J]`.
+    fn objectives_f32(&self, q: &[f32]) -> Vec<f64> {
+        vec![self.evaluate_f32(q, false).0 as f64]
+    }
+
+    /// [`objectives_f32`](DischargeCost::objectives_f32) in f64.
+    fn objectives_f64(&self, q: &[f64]) -> Vec<f64> {
+        vec![self.evaluate_f64(q, false).0]
+    }
 }
 
 /// The float types a [`DischargeCost`] is evaluated in.
 pub(crate) trait CostFloat: Precise {
     fn cost(c: &impl DischargeCost, q: &[Self], gradient: bool) -> (Self, Vec<Self>);
+    fn objectives(c: &impl DischargeCost, q: &[Self]) -> Vec<f64>;
 }
 
 impl CostFloat for f32 {
     fn cost(c: &impl DischargeCost, q: &[f32], gradient: bool) -> (f32, Vec<f32>) {
         c.evaluate_f32(q, gradient)
     }
+
+    fn objectives(c: &impl DischargeCost, q: &[f32]) -> Vec<f64> {
+        c.objectives_f32(q)
+    }
 }
 
 impl CostFloat for f64 {
     fn cost(c: &impl DischargeCost, q: &[f64], gradient: bool) -> (f64, Vec<f64>) {
         c.evaluate_f64(q, gradient)
+    }
+
+    fn objectives(c: &impl DischargeCost, q: &[f64]) -> Vec<f64> {
+        c.objectives_f64(q)
     }
 }
 
@@ -177,14 +197,15 @@ fn forward_cost_as<T: CostFloat>(
 /// forward run (no adjoint), in the configuration's precision.
 ///
 /// # Returns
-/// `J` per set, `[S]`, and the discharge at the cells \[m³/s\], `[S, T, G]`.
+/// The values of [`DischargeCost::objectives_f32`] per set, `[S][K]` (`[S][1]`: `J`), and the discharge at
+/// the cells \[m³/s\], `[S, T, G]`.
 pub fn forward_costs(
     config: &Config,
     inputs: &Inputs,
     sets: &[(Fields, Fields)],
     cells: &[usize],
     cost: &(impl DischargeCost + Sync),
-) -> Result<(Vec<f64>, Vec<f32>), Error> {
+) -> Result<(Vec<Vec<f64>>, Vec<f32>), Error> {
     match config.precision {
         Precision::F32 => forward_costs_as::<f32>(config, inputs, sets, cells, cost),
         Precision::F64 => forward_costs_as::<f64>(config, inputs, sets, cells, cost),
@@ -197,7 +218,7 @@ fn forward_costs_as<T: CostFloat + Send + Sync>(
     sets: &[(Fields, Fields)],
     cells: &[usize],
     cost: &(impl DischargeCost + Sync),
-) -> Result<(Vec<f64>, Vec<f32>), Error> {
+) -> Result<(Vec<Vec<f64>>, Vec<f32>), Error> {
     use rayon::prelude::*;
     let Some((first, _)) = sets.first() else { return Ok((Vec::new(), Vec::new())) };
     let run = Run::<T>::new(config, inputs, cells);
@@ -212,7 +233,7 @@ fn forward_costs_as<T: CostFloat + Send + Sync>(
     };
     let q = engine::forward(config.device, &setup, &forcing, &mut batch)?;
     let per_set = q.len() / s;
-    let costs = q.par_chunks(per_set.max(1)).map(|qs| Real::to_f64(T::cost(cost, qs, false).0)).collect();
+    let costs = q.par_chunks(per_set.max(1)).map(|qs| T::objectives(cost, qs)).collect();
     Ok((costs, q.iter().map(|&v| Real::to_f64(v) as f32).collect()))
 }
 

@@ -2,14 +2,18 @@
 //! atomically as one set.
 
 use super::{OutputError, Staging, write_maps, write_series, write_trace};
+use crate::calibration::search::front::ParetoFront;
 use crate::calibration::search::summary::SearchSummary;
 use crate::calibration::train::Trained;
 use crate::config::Config;
+use crate::config::ParetoChoice;
 use crate::cost::metrics::{kge, nse};
 use crate::model::Inputs;
 use crate::model::ann::AnnWeights;
 use crate::model::ann_file::AnnFile;
-use crate::report::{CostPoint, Hydrograph, ParameterMap, PredictiveBand, Report, SearchSection, render};
+use crate::report::{
+    CostPoint, Hydrograph, ParameterMap, ParetoSection, PredictiveBand, Report, SearchSection, render,
+};
 use std::path::{Path, PathBuf};
 
 /// A trained regionalization network with the descriptor transform of `config` on `inputs`.
@@ -173,5 +177,23 @@ fn search_section(s: &SearchSummary, hydrographs: &[Hydrograph]) -> SearchSectio
         correlation: s.correlation.clone(),
         band_sets: s.band.as_ref().map_or(0, |b| b.sets),
         bands,
+        pareto: s.pareto.as_ref().map(|p| pareto_section(s, p)),
+    }
+}
+
+/// The report's view of a multi-objective stage's front.
+fn pareto_section(s: &SearchSummary, p: &ParetoFront) -> ParetoSection {
+    let k = p.objectives.len();
+    ParetoSection {
+        objectives: p.objectives.clone(),
+        values: (0..k).map(|o| s.rows.iter().map(|r| r.objectives[o]).collect()).collect(),
+        front: p.members.clone(),
+        chosen: p.chosen,
+        choice: match p.choice {
+            ParetoChoice::Compromise => "compromise".into(),
+            ParetoChoice::Best(o) => format!("best {}", p.objectives[o]),
+        },
+        hypervolume: p.hypervolume,
+        reference: p.reference.clone(),
     }
 }

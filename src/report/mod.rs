@@ -13,7 +13,7 @@
 //! - **Search stages** (only when some stage ran a derivative-free method, see `search.rs`): per stage
 //!   the convergence curve, a parameter table (posterior summary, `R̂` and Geweke for MCMC chains), the
 //!   correlation matrix of the behavioural sets, dotty plots, posterior histograms and the predictive
-//!   band of discharge at each gauge.
+//!   band of discharge at each gauge; for a multi-objective stage, its Pareto front (`pareto.rs`).
 //! - **Parameter maps**: each map in viridis (inactive cells grey), with a colorbar giving min and max.
 //!
 //! A small script checks on load that every plot and map rendered and writes the result into
@@ -44,6 +44,7 @@ mod histogram;
 mod hydrograph;
 mod map;
 mod page;
+mod pareto;
 mod scale;
 mod search;
 mod search_tables;
@@ -100,6 +101,28 @@ pub struct SearchSection {
     pub band_sets: usize,
     /// The predictive band at each gauge (empty: none simulated).
     pub bands: Vec<PredictiveBand>,
+    /// A multi-objective stage's Pareto front (`None` for one objective).
+    pub pareto: Option<ParetoSection>,
+}
+
+/// The Pareto front of a multi-objective search stage, over its evaluations (those of [`SearchSection`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParetoSection {
+    /// The objectives' names `[K]`, e.g. `nse`, `pbias`.
+    pub objectives: Vec<String>,
+    /// Every evaluation's minimised objective values `[K][E]` (e.g. −NSE), in evaluation order; non-finite
+    /// values are failed evaluations.
+    pub values: Vec<Vec<f64>>,
+    /// The front's members, indices into the evaluations `[F]`.
+    pub front: Vec<usize>,
+    /// The member passed on to the next stage (an index into the evaluations).
+    pub chosen: usize,
+    /// How it was chosen, e.g. `compromise` or `best nse`.
+    pub choice: String,
+    /// The front's hypervolume against `reference`.
+    pub hypervolume: f64,
+    /// The hypervolume's reference point `[K]`.
+    pub reference: Vec<f64>,
 }
 
 /// Percentiles of the discharge simulated with behavioural sets at one gauge, on the time axis of

@@ -70,6 +70,8 @@ svg.colorbar{flex:0 0 84px;width:84px;height:auto}
 .legend path.s-band{stroke:#1f6fb4;stroke-opacity:.3;stroke-width:9}
 .dots{fill:none;stroke:#8a94a3;stroke-opacity:.5;stroke-width:3.5;stroke-linecap:round}
 .dots-b{stroke:#d1495b;stroke-opacity:.85}
+.dots-f{stroke:#1f6fb4;stroke-opacity:.9}
+.chosen{fill:none;stroke:#d1495b;stroke-width:2}
 .bars{fill:#1f6fb4;fill-opacity:.75;stroke:#fff;stroke-width:.5}
 .search-stage{margin:0 0 28px}
 .stage-title{font-size:16px;margin:0 0 2px}

@@ -1,12 +1,13 @@
 //! One search stage's part of the page: a header with the run's numbers, then the convergence curve,
 //! the parameter table (posterior summary, `R̂` and Geweke), the correlation matrix, the dotty plots, the
-//! posterior histograms and the predictive band at each gauge.
+//! posterior histograms and the predictive band at each gauge; a multi-objective stage's Pareto front after
+//! the convergence curve.
 
 use std::fmt::Write;
 
 use super::SearchSection;
 use super::text::{escape, fmt_sig};
-use super::{band, convergence, dotty, histogram, search_tables};
+use super::{band, convergence, dotty, histogram, pareto, search_tables};
 
 /// The `<article class="search-stage" id="search-stage-{stage}">` of `s`.
 pub(crate) fn section(s: &SearchSection) -> String {
@@ -32,6 +33,9 @@ pub(crate) fn section(s: &SearchSection) -> String {
         escape(&s.method)
     );
     out.push_str(&convergence::figure(stage, &s.costs));
+    if let Some(p) = &s.pareto {
+        out.push_str(&pareto::figure(stage, p));
+    }
     let _ = write!(
         out,
         r#"<div class="card"><h4>Parameters of the behavioural sets</h4>{}</div><div class="card"><h4>Correlation of the behavioural sets</h4>{}</div>"#,
@@ -106,6 +110,7 @@ mod tests {
             correlation: vec![vec![1.0, 0.1, 0.2], vec![0.1, 1.0, 0.3], vec![0.2, 0.3, 1.0]],
             band_sets: 30,
             bands: vec![band.clone(), PredictiveBand { code: "Y2".into(), ..band }],
+            pareto: None,
         }
     }
 
@@ -124,5 +129,20 @@ mod tests {
         let glue = section(&SearchSection { bands: vec![], rule: "best 10 % of the runs".into(), ..stage(0) });
         assert!(!glue.contains("chains") && !glue.contains("R̂") && glue.contains("No predictive band"));
         assert_eq!(glue.matches(r#"<svg class="plot"#).count(), 1 + 3 + 3);
+        // three objectives: a table and 3 panels after the convergence curve
+        let e = 300;
+        let pareto = crate::report::ParetoSection {
+            objectives: vec!["nse".into(), "kge".into(), "pbias".into()],
+            values: (0..3).map(|o| (0..e).map(|k| ((k * (o + 2)) % 11) as f64).collect()).collect(),
+            front: vec![0, 11],
+            chosen: 11,
+            choice: "compromise".into(),
+            hypervolume: 2.0,
+            reference: vec![1.0; 3],
+        };
+        let multi = section(&SearchSection { pareto: Some(pareto), ..stage(0) });
+        assert_eq!(multi.matches(r#"<svg class="plot"#).count(), 1 + 3 + 3 + 3 + 2);
+        let (convergence, front) = (multi.find(r#"id="search-2-convergence""#), multi.find(r#"id="pareto-2""#));
+        assert!(convergence.is_some() && front > convergence, "the front follows the convergence curve");
     }
 }

@@ -57,15 +57,37 @@ pub struct Batch<T> {
 }
 
 /// Tuning of a run.
+///
+/// The steps are run in chunks whose runoff buffer, `S · N · chunk` values, the hydrology writes and the
+/// routing then reads. A chunk is sized to stay in the cache (`cache_bytes`), but is never shorter than
+/// [`MIN_CHUNK_STEPS`] (short chunks multiply the routing's per-partition overhead on large meshes) unless
+/// `max_buffer_values` forces it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunOptions {
     /// Upper bound on the runoff buffer, `S · N · chunk` values.
     pub max_buffer_values: usize,
+    /// The runoff buffer's target size in bytes.
+    pub cache_bytes: usize,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { max_buffer_values: 16 << 20 }
+        // 4 MiB: measured on Cance (383 cells, 20 sets, 1440 steps, 2 threads), 2–8 MiB chunks run the
+        // forward ≈ 1.5× faster than one 64 MiB chunk; 1 MiB is slower again
+        RunOptions { max_buffer_values: 16 << 20, cache_bytes: 4 << 20 }
+    }
+}
+
+/// The shortest chunk chosen for the cache (see [`RunOptions`]).
+pub const MIN_CHUNK_STEPS: usize = 16;
+
+impl RunOptions {
+    /// The chunk length for `values_per_step = S · Npad` runoff values per step, of `T`, over `nt` steps.
+    pub fn chunk_steps<T>(&self, values_per_step: usize, nt: usize) -> usize {
+        let per_step = values_per_step.max(1);
+        let cached = (self.cache_bytes / core::mem::size_of::<T>().max(1) / per_step).max(MIN_CHUNK_STEPS);
+        let bound = self.max_buffer_values / per_step;
+        cached.min(bound).clamp(1, nt.max(1))
     }
 }
 
@@ -129,7 +151,7 @@ pub fn forward<T: Kernel>(
     let routing_params = &batch.parameters[hydro_p * s * n..];
     let (mut hlr, mut kw_memory) = routing_memory(setup.structure.routing, &batch.states[hydro_k * s * n..], s * n);
 
-    let chunk = (options.max_buffer_values / (s * npad).max(1)).clamp(1, nt.max(1));
+    let chunk = options.chunk_steps::<T>(s * npad, nt);
     let mut q = vec![T::ZERO; s * npad * chunk];
     let mut out = vec![T::ZERO; s * nt * g];
     let mut t0 = 0;

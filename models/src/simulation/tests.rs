@@ -151,7 +151,7 @@ fn compare_module<T: Kernel>(
     let mut b = batch::<T>(&structure, s, net.len());
     b.weights.iter_mut().enumerate().for_each(|(k, w)| *w = T::from_f64(0.3 * ((k as f64) * 0.61 + 0.2).sin()));
     let mut b_ref = b.clone();
-    let q = forward(&setup, &f, &mut b, &RunOptions { max_buffer_values }).unwrap();
+    let q = forward(&setup, &f, &mut b, &RunOptions { max_buffer_values, ..RunOptions::default() }).unwrap();
     let q_ref = reference(&setup, &f, &mut b_ref);
     assert_eq!(q.len(), s * nt * outlets.len());
     for (i, (a, r)) in q.iter().zip(&q_ref).enumerate() {
@@ -242,4 +242,18 @@ fn vectorised_interception_adjustment_equals_the_scalar_one() {
     let plain = crate::gr::ci_adjust::adjust_interception_capacity(&prcp, &pet, &day, n);
     assert_eq!(fast, plain);
     assert!(fast.iter().any(|&c| c > 0.15), "some cell intercepts more than the smallest store: {fast:?}");
+}
+
+#[test]
+fn chunks_fit_the_cache_but_never_drop_below_the_minimum() {
+    let options = RunOptions { max_buffer_values: 16 << 20, cache_bytes: 4 << 20 };
+    // Cance-like: 20 sets of 384 cells in f32 → 1 Mi values / 7680 per step = 136 steps
+    assert_eq!(options.chunk_steps::<f32>(20 * 384, 1440), 136);
+    assert_eq!(options.chunk_steps::<f64>(20 * 384, 1440), 68);
+    // short runs: the whole run
+    assert_eq!(options.chunk_steps::<f32>(384, 100), 100);
+    // a large mesh: the minimum, unless the memory bound is tighter
+    assert_eq!(options.chunk_steps::<f32>(1 << 20, 1440), MIN_CHUNK_STEPS);
+    assert_eq!(options.chunk_steps::<f32>(4 << 20, 1440), 4);
+    assert_eq!(options.chunk_steps::<f32>(64 << 20, 1440), 1);
 }

@@ -43,6 +43,10 @@ pub enum ZoneError {
         path.display()
     )]
     BadId { path: PathBuf, row: usize, col: usize, value: f64 },
+    #[error(
+        "optimize_options.zones = \"gauges\": gauges {first} and {second} are on the same cell (row {row}, col {col}) of the mesh, so {second} would have no sub-catchment and no control; give each gauge its own cell in the gauge attributes or give a raster of zone ids instead"
+    )]
+    SharedCell { first: String, second: String, row: usize, col: usize },
     #[error("the zones mapping needs the mesh of the run (a Domain built by Domain::of)")]
     NoMesh,
 }
@@ -69,14 +73,20 @@ impl Zones {
     }
 
     /// The sub-catchments between the gauges of `mesh`: a cell belongs to the first gauge on its path
-    /// downstream along the D8 directions (its own cell included; the earlier gauge in `mesh.gauges` when
-    /// two share a cell).
+    /// downstream along the D8 directions (its own cell included).
     ///
     /// # Errors
+    /// [`ZoneError::SharedCell`] when two gauges are on one cell (the second would get no zone);
     /// [`ZoneError::Ungauged`] for the first active cell (in routing order) whose path leaves the active
     /// cells before it meets a gauge.
     pub fn of_gauges(mesh: &Mesh) -> Result<Zones, ZoneError> {
         let g = &mesh.grid;
+        for (i, gauge) in mesh.gauges.iter().enumerate() {
+            if let Some(first) = mesh.gauges[..i].iter().find(|f| (f.row, f.col) == (gauge.row, gauge.col)) {
+                let (first, second) = (first.code.clone(), gauge.code.clone());
+                return Err(ZoneError::SharedCell { first, second, row: gauge.row, col: gauge.col });
+            }
+        }
         let mut number = vec![usize::MAX; g.len()];
         for (k, &cell) in mesh.routing_order.iter().enumerate() {
             number[cell] = k;
@@ -229,6 +239,12 @@ mod tests {
         let err = Zones::of_gauges(&m).unwrap_err();
         assert!(matches!(err, ZoneError::Ungauged { row: 1, col: 0 }), "{err}");
         assert!(err.to_string().contains("optimize_options.zones"), "{err}");
+        // two gauges on one cell: the second would have no zone
+        let mut m = mesh();
+        m.gauges.push(Gauge { code: "twin".into(), ..m.gauges[0].clone() });
+        let err = Zones::of_gauges(&m).unwrap_err();
+        assert!(matches!(&err, ZoneError::SharedCell { row: 1, col: 1, .. }), "{err}");
+        assert!(err.to_string().contains("gauges up and twin are on the same cell (row 1, col 1)"), "{err}");
     }
 
     const STRUCTURE: Structure = Structure { hydrology: HydrologicalModule::Gr4, routing: RoutingModule::Lr };

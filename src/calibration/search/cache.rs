@@ -7,7 +7,8 @@
 
 use super::store::StoreError;
 use crate::calibration::objective::Terms;
-use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, Float64Array, RecordBatch};
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, Float64Array, ListArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -30,10 +31,12 @@ pub fn set_key(names: &[String], x: &[f64]) -> SetKey {
 }
 
 /// A cached value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cached {
     pub cost: f64,
     pub terms: Terms,
+    /// A multi-objective stage's values `[K]` (empty for one objective).
+    pub objectives: Vec<f64>,
 }
 
 /// The cache of one problem.
@@ -76,13 +79,14 @@ impl EvaluationCache {
         self.values.is_empty()
     }
 
-    pub fn get(&self, key: &SetKey) -> Option<Cached> {
-        self.values.get(key).copied()
+    pub fn get(&self, key: &SetKey) -> Option<&Cached> {
+        self.values.get(key)
     }
 
     /// Adds a value; writes a part when the last one is a few seconds old.
     pub fn insert(&mut self, key: SetKey, value: Cached) -> Result<(), StoreError> {
-        if self.values.insert(key, value).is_none() {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.values.entry(key) {
+            entry.insert(value.clone());
             self.pending.push((key, value));
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY { self.flush() } else { Ok(()) }
@@ -125,6 +129,11 @@ impl EvaluationCache {
                 col(n)?.as_any().downcast_ref::<Float64Array>().ok_or(format!("{n} type"))
             };
             let (cost, jobs, jreg, validation) = (f("cost")?, f("jobs")?, f("jreg")?, f("validation")?);
+            // parts written before multi-objective stages have no objectives
+            let objectives = match batch.column_by_name("objectives") {
+                Some(c) => Some(c.as_any().downcast_ref::<ListArray>().ok_or("objectives type")?),
+                None => None,
+            };
             for i in 0..batch.num_rows() {
                 let key: SetKey = keys.value(i).try_into().map_err(|_| "key length")?;
                 let terms = Terms {
@@ -132,7 +141,15 @@ impl EvaluationCache {
                     jreg: jreg.value(i),
                     validation: (!validation.is_null(i)).then(|| validation.value(i)),
                 };
-                self.values.insert(key, Cached { cost: cost.value(i), terms });
+                let objectives = match objectives {
+                    Some(list) if !list.is_null(i) => {
+                        let values = list.value(i);
+                        let values = values.as_any().downcast_ref::<Float64Array>().ok_or("objective type")?;
+                        values.values().to_vec()
+                    }
+                    _ => Vec::new(),
+                };
+                self.values.insert(key, Cached { cost: cost.value(i), terms, objectives });
             }
         }
         Ok(())
@@ -146,6 +163,7 @@ fn encode(values: &[(SetKey, Cached)]) -> Result<RecordBatch, String> {
         Field::new("jobs", DataType::Float64, false),
         Field::new("jreg", DataType::Float64, false),
         Field::new("validation", DataType::Float64, true),
+        Field::new("objectives", DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true))), true),
     ]);
     let keys =
         FixedSizeBinaryArray::try_from_iter(values.iter().map(|(k, _)| k.to_vec())).map_err(|e| e.to_string())?;
@@ -158,6 +176,9 @@ fn encode(values: &[(SetKey, Cached)]) -> Result<RecordBatch, String> {
         f64s(&|c| c.terms.jobs),
         f64s(&|c| c.terms.jreg),
         Arc::new(Float64Array::from_iter(values.iter().map(|(_, c)| c.terms.validation))),
+        Arc::new(ListArray::from_iter_primitive::<Float64Type, _, _>(
+            values.iter().map(|(_, c)| Some(c.objectives.iter().map(|&v| Some(v)))),
+        )),
     ];
     RecordBatch::try_new(Arc::new(schema), arrays).map_err(|e| e.to_string())
 }
@@ -179,11 +200,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut cache = EvaluationCache::open(dir.path(), "p");
         let key = set_key(&["a".into()], &[1.0]);
-        let value = Cached { cost: 0.25, terms: Terms { jobs: 0.25, jreg: 0.0, validation: Some(0.5) } };
-        cache.insert(key, value).unwrap();
+        let value = Cached {
+            cost: 0.25,
+            terms: Terms { jobs: 0.25, jreg: 0.0, validation: Some(0.5) },
+            objectives: vec![0.25, f64::INFINITY, -3.5],
+        };
+        cache.insert(key, value.clone()).unwrap();
         cache.flush().unwrap();
         let again = EvaluationCache::open(dir.path(), "p");
-        assert_eq!(again.get(&key), Some(value));
+        assert_eq!(again.get(&key), Some(&value));
         assert!(EvaluationCache::open(dir.path(), "q").is_empty(), "another problem's cache is separate");
     }
 }

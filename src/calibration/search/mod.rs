@@ -5,10 +5,13 @@
 //! The method asks batches of parameter sets in the parameters' own units (`control_tfm = "keep"`); each
 //! batch's sets not yet known are evaluated by one batched forward run ([`Problem::evaluate_batch`]). A
 //! resumed run rebuilds the method from its seed and replays the stored values in proposal order, so it
-//! asks the same points and ends as an uninterrupted run would.
+//! asks the same points and ends as an uninterrupted run would. A multi-objective method
+//! (`optimize_options.objectives`) is told `K` values per set, all from the same model run, stored and
+//! cached with the set; its stage ends on a chosen member of the Pareto front (`front.rs`).
 
 pub mod cache;
 pub mod finish;
+pub mod front;
 pub mod objective;
 mod problem_hash;
 pub mod runs;
@@ -26,7 +29,7 @@ use cache::{Cached, EvaluationCache, set_key};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use store::{SampleRow, SampleStore};
+use store::{Columns, SampleRow, SampleStore};
 
 pub use problem_hash::problem_hash;
 
@@ -116,14 +119,17 @@ pub fn parameter_names(space: &ControlSpace) -> Vec<String> {
 
 /// Checks every search stage of `config` before the first stage runs, on the first-guess fields: its
 /// searched space and its method's options (ranges included), so that a bad option of stage 3 is an error
-/// before stages 1 and 2 have spent their budget. Returns the union of the searched names (the store's
-/// columns, so every part of `samples/` has the same schema).
+/// before stages 1 and 2 have spent their budget. Returns the union of the searched names and of the
+/// objectives (the store's columns, so every part of `samples/` has the same schema).
 pub fn preflight(
     config: &crate::config::Config,
     fields: (&crate::model::Fields, &crate::model::Fields),
     domain: &crate::calibration::control::Domain,
-) -> Result<Vec<String>, SearchStageError> {
-    let mut columns: Vec<String> = Vec::new();
+) -> Result<Columns, SearchStageError> {
+    let mut columns = Columns::default();
+    for search in config.stages.iter().filter_map(|s| s.search.as_ref()) {
+        columns.extend(&[], &objective_names(search));
+    }
     let structure = config.structure;
     for (i, stage) in config.stages.iter().enumerate() {
         let Some(search) = &stage.search else { continue };
@@ -134,17 +140,29 @@ pub fn preflight(
             continue;
         };
         let searched = search_space(i + 1, search, &space)?;
-        for p in &searched.parameters {
-            if !columns.contains(&p.name) {
-                columns.push(p.name.clone());
-            }
-        }
+        let names: Vec<String> = searched.parameters.iter().map(|p| p.name.clone()).collect();
+        columns.extend(&names, &[]);
         search
             .method
-            .build(searched, &search.options, 0, search.max_evaluations)
+            .build(searched, &search.options, 0, search.max_evaluations, search.objectives.len().max(1))
             .map_err(|message| SearchStageError::Method { stage: i + 1, message })?;
     }
     Ok(columns)
+}
+
+/// The names of a stage's `objectives` as the store's `obj_<name>` columns spell them (empty for one
+/// objective).
+pub fn objective_names(search: &SearchConfig) -> Vec<String> {
+    search.objectives.iter().map(|o| o.name().to_string()).collect()
+}
+
+/// Appends what the method is told of `row`: its objectives (multi-objective stage), else its cost.
+fn told(values: &mut Vec<f64>, row: &SampleRow) {
+    if row.objectives.is_empty() {
+        values.push(row.cost);
+    } else {
+        values.extend_from_slice(&row.objectives);
+    }
 }
 
 /// Runs the stage's method on `problem`.
@@ -153,16 +171,18 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
     let space = search_space(number, ctx.search, problem.space)?;
     let names: Vec<String> = space.parameters.iter().map(|p| p.name.clone()).collect();
     let stage_no = number as u32;
+    // objectives told per set: `K ≥ 2` for a multi-objective stage, whose rows keep them all
+    let multi = ctx.search.objectives.len();
     ctx.store
         .borrow_mut()
-        .set_stage_names(stage_no, names.clone())
+        .set_stage_names(stage_no, names.clone(), objective_names(ctx.search))
         .map_err(|message| SearchStageError::Method { stage: number, message })?;
     let offset = ctx.store.borrow().rows_before(stage_no);
     let stored: Vec<SampleRow> = ctx.store.borrow().stage_rows(stage_no).cloned().collect();
     let mut sampler = ctx
         .search
         .method
-        .build(space, &ctx.search.options, ctx.random_state, ctx.search.max_evaluations)
+        .build(space, &ctx.search.options, ctx.random_state, ctx.search.max_evaluations, multi.max(1))
         .map_err(|message| SearchStageError::Method { stage: number, message })?;
     // the rows of the batch being evaluated, completed by the observer once the method has been told
     let fresh: RefCell<Option<Vec<SampleRow>>> = RefCell::new(None);
@@ -181,9 +201,10 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
                 // the cache may have missed what the interrupted run stored last
                 let key = set_key(&names, &row.x);
                 if cache.get(&key).is_none() {
-                    cache.insert(key, Cached { cost: row.cost, terms: row.terms })?;
+                    cache
+                        .insert(key, Cached { cost: row.cost, terms: row.terms, objectives: row.objectives.clone() })?;
                 }
-                values.push(row.cost);
+                told(&mut values, row);
             }
             *fresh.borrow_mut() = None;
             return Ok(values);
@@ -197,6 +218,7 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
                 batch: *batch_no.borrow(),
                 chain: p.chain.map(|c| c as u32),
                 x: p.x.clone(),
+                objectives: Vec::new(),
                 cost: f64::NAN,
                 terms: Terms::new(f64::NAN, f64::NAN),
                 accepted: None,
@@ -209,8 +231,11 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
         {
             let cache = ctx.cache.borrow();
             for (k, row) in rows.iter_mut().enumerate() {
-                match cache.get(&keys[k]) {
-                    Some(c) => (row.cost, row.terms, row.cached) = (c.cost, c.terms, true),
+                match cache.get(&keys[k]).filter(|c| c.objectives.len() == multi) {
+                    Some(c) => {
+                        (row.cost, row.terms, row.objectives, row.cached) =
+                            (c.cost, c.terms, c.objectives.clone(), true)
+                    }
                     None => todo.push(k),
                 }
             }
@@ -220,12 +245,16 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
             let values = problem.evaluate_batch(&xs)?;
             let share = started.elapsed().as_secs_f64() / todo.len() as f64;
             let mut cache = ctx.cache.borrow_mut();
-            for (&k, (cost, terms)) in todo.iter().zip(values) {
+            for (&k, (values, terms)) in todo.iter().zip(values) {
+                let cost = values[0];
+                let objectives = if multi > 0 { values } else { Vec::new() };
                 (rows[k].cost, rows[k].terms, rows[k].seconds) = (cost, terms, share);
-                cache.insert(keys[k], Cached { cost, terms })?;
+                rows[k].objectives = objectives.clone();
+                cache.insert(keys[k], Cached { cost, terms, objectives })?;
             }
         }
-        let values = rows.iter().map(|r| r.cost).collect();
+        let mut values = Vec::with_capacity(rows.len() * multi.max(1));
+        rows.iter().for_each(|r| told(&mut values, r));
         *fresh.borrow_mut() = Some(rows);
         Ok(values)
     };

@@ -1,5 +1,7 @@
 //! A SPOTPY objective function or likelihood as the cost of a search stage (`optimize_options.objective`
-//! or `optimize_options.likelihood`), in place of smash's `jobs_cmpt`.
+//! or `optimize_options.likelihood`), in place of smash's `jobs_cmpt`; or several of them, minimised
+//! together by a multi-objective method (`optimize_options.objectives`), all `K` computed from the same
+//! simulated discharge.
 //!
 //! Per gauge of the stage's `cost_options.gauge`, on the steps after `end_warmup` where the observation is
 //! present (`≥ 0`): an objective gives [`SpotpyObjective::cost`] (`−v` for what SPOTPY maximises, `v` for
@@ -47,10 +49,11 @@ impl SearchObjective {
     }
 }
 
-/// The cost of discharge `[T, G]` against the observations with the stage's gauges and window.
+/// The costs of discharge `[T, G]` against the observations with the stage's gauges and window.
 #[derive(Debug, Clone)]
 pub struct SpotpyCost {
-    objective: SearchObjective,
+    /// `[K]`, `K ≥ 1`: the first is the stage's cost.
+    objectives: Vec<SearchObjective>,
     /// Observed discharge \[m³/s\], `[T, G]`, negative where missing.
     qobs: Vec<f64>,
     ngauge: usize,
@@ -60,10 +63,13 @@ pub struct SpotpyCost {
 }
 
 impl SpotpyCost {
-    pub fn new(objective: SearchObjective, options: &CostOptions, qobs: &[f32], ngauge: usize) -> SpotpyCost {
+    /// # Panics
+    /// Without any objective.
+    pub fn new(objectives: Vec<SearchObjective>, options: &CostOptions, qobs: &[f32], ngauge: usize) -> SpotpyCost {
+        assert!(!objectives.is_empty(), "a SPOTPY cost needs an objective");
         let gauges = (0..ngauge).filter(|&g| options.gauge[g]).map(|g| (g, options.wgauge[g])).collect();
         SpotpyCost {
-            objective,
+            objectives,
             qobs: qobs.iter().map(|&v| v as f64).collect(),
             ngauge,
             start: options.end_warmup,
@@ -71,11 +77,27 @@ impl SpotpyCost {
         }
     }
 
-    /// The cost of `qsim` (`[T, G]` m³/s).
+    /// The number of objectives `K`.
+    pub fn count(&self) -> usize {
+        self.objectives.len()
+    }
+
+    /// The cost of `qsim` (`[T, G]` m³/s): the first objective's.
     pub fn evaluate(&self, qsim: impl Fn(usize) -> f64) -> f64 {
+        self.combined(&self.series(qsim), &self.objectives[0])
+    }
+
+    /// Every objective's cost of `qsim` (`[T, G]` m³/s), `[K]`, from one extraction of the series.
+    pub fn evaluate_all(&self, qsim: impl Fn(usize) -> f64) -> Vec<f64> {
+        let series = self.series(qsim);
+        self.objectives.iter().map(|o| self.combined(&series, o)).collect()
+    }
+
+    /// `(observed, simulated)` per gauge of the cost, on the steps after the warm-up with an observation.
+    fn series(&self, qsim: impl Fn(usize) -> f64) -> Vec<(Vec<f64>, Vec<f64>)> {
         let nt = self.qobs.len() / self.ngauge.max(1);
-        let mut values = Vec::with_capacity(self.gauges.len());
-        for &(g, w) in &self.gauges {
+        let mut out = Vec::with_capacity(self.gauges.len());
+        for &(g, _) in &self.gauges {
             let (mut obs, mut sim) = (Vec::with_capacity(nt), Vec::with_capacity(nt));
             for t in self.start..nt {
                 let o = self.qobs[t * self.ngauge + g];
@@ -84,8 +106,15 @@ impl SpotpyCost {
                     sim.push(qsim(t * self.ngauge + g));
                 }
             }
-            values.push((self.objective.cost(&obs, &sim), w));
+            out.push((obs, sim));
         }
+        out
+    }
+
+    /// `objective` on each gauge's `series`, combined over the gauges.
+    fn combined(&self, series: &[(Vec<f64>, Vec<f64>)], objective: &SearchObjective) -> f64 {
+        let mut values: Vec<(f64, f64)> =
+            series.iter().zip(&self.gauges).map(|((obs, sim), &(_, w))| (objective.cost(obs, sim), w)).collect();
         combine(&mut values)
     }
 }
@@ -120,14 +149,48 @@ mod tests {
     fn missing_observations_and_warm_up_are_left_out() {
         let objective = SearchObjective::Objective(SpotpyObjective::from_name("rmse").unwrap());
         // [T = 4, G = 1]: the first step is warm-up, the third is missing
-        let cost =
-            SpotpyCost { objective, qobs: vec![9.0, 1.0, -99.0, 3.0], ngauge: 1, start: 1, gauges: vec![(0, 1.0)] };
+        let cost = SpotpyCost {
+            objectives: vec![objective],
+            qobs: vec![9.0, 1.0, -99.0, 3.0],
+            ngauge: 1,
+            start: 1,
+            gauges: vec![(0, 1.0)],
+        };
         let sim = [100.0, 2.0, 50.0, 3.0];
         assert!((cost.evaluate(|i| sim[i]) - (0.5f64).sqrt()).abs() < 1e-15);
         let likelihood =
             SearchObjective::Likelihood(Likelihood::from_name("gaussianLikelihoodMeasErrorOut", None).unwrap());
-        let cost = SpotpyCost { objective: likelihood, ..cost };
+        let cost = SpotpyCost { objectives: vec![likelihood], ..cost };
         // −ln L = n/2 · ln Σe² with e = (1, 0): n = 2 → ln 1 = 0
         assert_eq!(cost.evaluate(|i| sim[i]), 0.0);
+    }
+
+    #[test]
+    fn several_objectives_come_from_the_same_series_and_combine_per_gauge() {
+        let names = ["nse", "pbias", "rmse"];
+        let objectives =
+            names.iter().map(|n| SearchObjective::Objective(SpotpyObjective::from_name(n).unwrap())).collect();
+        // [T = 4, G = 2], gauge weights 0.25 and 0.75; step 0 is warm-up, gauge 1 misses step 2
+        let cost = SpotpyCost {
+            objectives,
+            qobs: vec![50.0, 50.0, 1.0, 2.0, 2.0, -99.0, 3.0, 4.0],
+            ngauge: 2,
+            start: 1,
+            gauges: vec![(0, 0.25), (1, 0.75)],
+        };
+        let sim = [0.0, 0.0, 1.5, 2.0, 2.0, 7.0, 2.5, 5.0];
+        let all = cost.evaluate_all(|i| sim[i]);
+        // gauge 0: obs (1, 2, 3), sim (1.5, 2, 2.5): Σe² = 0.5, Σ(o − ō)² = 2 → NSE 0.75, pbias 0, rmse √(1/6)
+        // gauge 1: obs (2, 4), sim (2, 5): Σe² = 1, Σ(o − ō)² = 2 → NSE 0.5, pbias 100·1/6, rmse √(1/2)
+        let expected = [
+            -(0.25 * 0.75 + 0.75 * 0.5),
+            0.25 * 0.0 + 0.75 * (100.0 / 6.0),
+            0.25 * (1.0f64 / 6.0).sqrt() + 0.75 * 0.5f64.sqrt(),
+        ];
+        for (k, name) in names.iter().enumerate() {
+            assert!((all[k] - expected[k]).abs() < 1e-12, "{name}: {} vs {}", all[k], expected[k]);
+        }
+        assert_eq!(cost.evaluate(|i| sim[i]), all[0], "the cost is the first objective");
+        assert_eq!(cost.count(), 3);
     }
 }

@@ -5,13 +5,17 @@ use crate::config::{Config, StageConfig};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 (hex) of everything a set's value depends on besides the set: hydrograd's version, the stage's
-/// objective or likelihood, the configuration without its stages, the forcing (its cache fingerprint, or
+/// objective or likelihood (or its list of objectives), the configuration without its stages, the forcing (its cache fingerprint, or
 /// its values), the observations, the stage's cost options, mapping and controls (with the cells of each
 /// zone), the fields the controls are written into, and the regularization.
 pub fn problem_hash(problem: &Problem<'_>, stage: &StageConfig) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(format!("{:?}", stage.search.as_ref().map(|s| s.objective)).as_bytes());
+    // hashed only when set, so that single-objective stages keep the cache they had
+    if let Some(search) = stage.search.as_ref().filter(|s| !s.objectives.is_empty()) {
+        h.update(format!("objectives {:?}", search.objectives).as_bytes());
+    }
     let setup = Config { stages: Vec::new(), path: Default::default(), hash: String::new(), ..problem.config.clone() };
     h.update(format!("{setup:?}").as_bytes());
     let forcing = &problem.inputs.forcing;

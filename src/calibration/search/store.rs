@@ -4,8 +4,10 @@
 //! One row per model evaluation, in proposal order: `eval_id` (UInt64, 0-based over the run), `stage`
 //! (UInt32, 1-based), `batch` (UInt64, the method's batch within the stage), `chain` (UInt32: the chain,
 //! complex, particle or individual; null where the method has none), one Float64 column per searched
-//! parameter (the union over the run's search stages, null where a stage does not search it), `cost` (what
-//! the method minimised), `jobs`, `jreg`, `validation` (null without `[validation]`), `accepted` (Boolean:
+//! parameter (the union over the run's search stages, null where a stage does not search it), one Float64
+//! column `obj_<name>` per objective of the multi-objective stages (`obj_nse`, `obj_pbias`: the value the
+//! method minimised, e.g. −NSE; the union over the run's stages, null for the stages without it), `cost`
+//! (what the method minimised; a multi-objective stage's first objective), `jobs`, `jreg`, `validation` (null without `[validation]`), `accepted` (Boolean:
 //! whether an MCMC proposal became its chain's state; null for other methods), `cached` (Boolean: the value
 //! came from the evaluation cache), `seconds` (Float64: this evaluation's share of its batched model run).
 //!
@@ -51,8 +53,10 @@ pub struct SampleRow {
     pub stage: u32,
     pub batch: u64,
     pub chain: Option<u32>,
-    /// `(name, value)` of the searched parameters.
+    /// The searched parameters' values, in the order of the stage's names.
     pub x: Vec<f64>,
+    /// A multi-objective stage's values `[K]`, in the order of its objectives (empty for one objective).
+    pub objectives: Vec<f64>,
     pub cost: f64,
     pub terms: Terms,
     pub accepted: Option<bool>,
@@ -69,8 +73,10 @@ pub struct SampleStore {
     rows: Vec<SampleRow>,
     /// The parameter names of each stage's rows.
     stage_names: Vec<(u32, Vec<String>)>,
-    /// The columns of the parts: the union of the stages' names, in first-seen order.
-    columns: Vec<String>,
+    /// The objective names of each multi-objective stage's rows.
+    stage_objectives: Vec<(u32, Vec<String>)>,
+    /// The columns of the parts: the union of the stages' names and objectives, in first-seen order.
+    columns: Columns,
     /// Rows not yet in a part.
     pending: usize,
     parts: usize,
@@ -81,6 +87,30 @@ pub struct SampleStore {
 const FLUSH_EVERY: Duration = Duration::from_secs(2);
 const FLUSH_ROWS: usize = 1000;
 const KEY: &str = "hydrograd.config_hash";
+/// The prefix of the objective columns.
+pub const OBJECTIVE_PREFIX: &str = "obj_";
+
+/// The variable columns of a store.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Columns {
+    /// Searched parameters.
+    pub parameters: Vec<String>,
+    /// Objectives of the multi-objective stages, without the `obj_` prefix.
+    pub objectives: Vec<String>,
+}
+
+impl Columns {
+    /// Adds the `names` not there yet to `parameters`, `objectives` to `objectives`.
+    pub fn extend(&mut self, names: &[String], objectives: &[String]) {
+        for (list, new) in [(&mut self.parameters, names), (&mut self.objectives, objectives)] {
+            for n in new {
+                if !list.contains(n) {
+                    list.push(n.clone());
+                }
+            }
+        }
+    }
+}
 
 impl SampleStore {
     /// A store kept in memory (tests, library use without an output folder).
@@ -90,7 +120,8 @@ impl SampleStore {
             config_hash: config_hash.into(),
             rows: Vec::new(),
             stage_names: Vec::new(),
-            columns: Vec::new(),
+            stage_objectives: Vec::new(),
+            columns: Columns::default(),
             pending: 0,
             parts: 0,
             last_flush: Instant::now(),
@@ -99,7 +130,7 @@ impl SampleStore {
 
     /// Opens `dir`, reading the parts an earlier run of the same configuration wrote and deleting the
     /// temporary files of a part being written when that run was killed.
-    pub fn open(dir: &Path, config_hash: &str, columns: Vec<String>) -> Result<SampleStore, StoreError> {
+    pub fn open(dir: &Path, config_hash: &str, columns: Columns) -> Result<SampleStore, StoreError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| StoreError::Io { path, source }
@@ -137,31 +168,24 @@ impl SampleStore {
         self.rows.iter().filter(|r| r.stage < stage).count() as u64
     }
 
-    /// Declares the parameter names of `stage`'s rows, reordering the values of rows read from parts.
+    /// Declares the parameter names and objectives of `stage`'s rows, reordering the values of rows read from
+    /// parts.
     ///
     /// # Errors
-    /// When the stored rows of `stage` searched other parameters (the inputs changed since).
-    pub fn set_stage_names(&mut self, stage: u32, names: Vec<String>) -> Result<(), String> {
-        for n in &names {
-            if !self.columns.contains(n) {
-                self.columns.push(n.clone());
+    /// When the stored rows of `stage` searched other parameters or minimised other objectives (the inputs
+    /// changed since).
+    pub fn set_stage_names(&mut self, stage: u32, names: Vec<String>, objectives: Vec<String>) -> Result<(), String> {
+        self.columns.extend(&names, &objectives);
+        if let Some(order) = declare(&mut self.stage_names, stage, &names)? {
+            for row in self.rows.iter_mut().filter(|r| r.stage == stage) {
+                row.x = order.iter().map(|&i| row.x[i]).collect();
             }
         }
-        if let Some(k) = self.stage_names.iter().position(|(s, _)| *s == stage) {
-            let stored = self.stage_names.remove(k).1;
-            if stored != names {
-                let order: Vec<usize> = names
-                    .iter()
-                    .map(|n| stored.iter().position(|m| m == n))
-                    .collect::<Option<_>>()
-                    .filter(|_| stored.len() == names.len())
-                    .ok_or_else(|| format!("stage {stage}: the stored samples search {stored:?}, not {names:?}"))?;
-                for row in self.rows.iter_mut().filter(|r| r.stage == stage) {
-                    row.x = order.iter().map(|&i| row.x[i]).collect();
-                }
+        if let Some(order) = declare(&mut self.stage_objectives, stage, &objectives)? {
+            for row in self.rows.iter_mut().filter(|r| r.stage == stage) {
+                row.objectives = order.iter().map(|&i| row.objectives[i]).collect();
             }
         }
-        self.stage_names.push((stage, names));
         Ok(())
     }
 
@@ -201,7 +225,7 @@ impl SampleStore {
     }
 
     fn names_of(&self, stage: u32) -> &[String] {
-        self.stage_names.iter().find(|(s, _)| *s == stage).map_or(&[], |(_, n)| n.as_slice())
+        names_of(&self.stage_names, stage)
     }
 
     fn encode(&self, rows: &[SampleRow]) -> Result<RecordBatch, String> {
@@ -211,7 +235,9 @@ impl SampleStore {
             Field::new("batch", DataType::UInt64, false),
             Field::new("chain", DataType::UInt32, true),
         ];
-        fields.extend(self.columns.iter().map(|c| Field::new(c, DataType::Float64, true)));
+        fields.extend(self.columns.parameters.iter().map(|c| Field::new(c, DataType::Float64, true)));
+        let objective_column = |c: &String| Field::new(format!("{OBJECTIVE_PREFIX}{c}"), DataType::Float64, true);
+        fields.extend(self.columns.objectives.iter().map(objective_column));
         for (name, nullable) in [("cost", false), ("jobs", false), ("jreg", false), ("validation", true)] {
             fields.push(Field::new(name, DataType::Float64, nullable));
         }
@@ -226,10 +252,16 @@ impl SampleStore {
             Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.batch))),
             Arc::new(UInt32Array::from_iter(rows.iter().map(|r| r.chain))),
         ];
-        for c in &self.columns {
+        for c in &self.columns.parameters {
             arrays.push(Arc::new(Float64Array::from_iter(rows.iter().map(|r| {
                 let k = self.names_of(r.stage).iter().position(|n| n == c)?;
                 Some(r.x[k])
+            }))));
+        }
+        for c in &self.columns.objectives {
+            arrays.push(Arc::new(Float64Array::from_iter(rows.iter().map(|r| {
+                let k = names_of(&self.stage_objectives, r.stage).iter().position(|n| n == c)?;
+                r.objectives.get(k).copied()
             }))));
         }
         arrays.push(f64s(&|r| r.cost));
@@ -294,44 +326,129 @@ impl SampleStore {
             "cached",
             "seconds",
         ];
-        let params: Vec<(String, &Float64Array)> = batch
+        let variables: Vec<(String, &Float64Array)> = batch
             .schema()
             .fields()
             .iter()
             .filter(|f| !fixed.contains(&f.name().as_str()))
             .map(|f| Ok((f.name().clone(), column::<Float64Array>(batch, f.name())?)))
             .collect::<Result<_, String>>()?;
-        for (name, _) in &params {
-            if !self.columns.contains(name) {
-                self.columns.push(name.clone());
-            }
-        }
-        let opt = |a: &Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
+        let (objectives, params): (Vec<_>, Vec<_>) =
+            variables.into_iter().partition(|(n, _)| n.starts_with(OBJECTIVE_PREFIX));
+        let objectives: Vec<(String, &Float64Array)> =
+            objectives.into_iter().map(|(n, a)| (n[OBJECTIVE_PREFIX.len()..].to_string(), a)).collect();
+        let names = |list: &[(String, &Float64Array)]| list.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        self.columns.extend(&names(&params), &names(&objectives));
         for i in 0..batch.num_rows() {
             let s = stage.value(i);
-            let present: Vec<(String, f64)> =
-                params.iter().filter_map(|(n, a)| opt(a, i).map(|v| (n.clone(), v))).collect();
-            if self.stage_names.iter().all(|(t, _)| *t != s) {
-                self.stage_names.push((s, present.iter().map(|(n, _)| n.clone()).collect()));
-            }
-            let names = self.names_of(s).to_vec();
-            let x = names
-                .iter()
-                .map(|n| present.iter().find(|(m, _)| m == n).map(|p| p.1).ok_or(format!("row {i} lacks {n}")))
-                .collect::<Result<Vec<_>, _>>()?;
+            let x = present(&mut self.stage_names, &params, s, i)?;
+            let objectives = present(&mut self.stage_objectives, &objectives, s, i)?;
             self.rows.push(SampleRow {
                 eval_id: eval_id.value(i),
                 stage: s,
                 batch: batch_no.value(i),
                 chain: (!chain.is_null(i)).then(|| chain.value(i)),
                 x,
+                objectives,
                 cost: cost.value(i),
-                terms: Terms { jobs: jobs.value(i), jreg: jreg.value(i), validation: opt(validation, i) },
+                terms: Terms { jobs: jobs.value(i), jreg: jreg.value(i), validation: optional(validation, i) },
                 accepted: (!accepted.is_null(i)).then(|| accepted.value(i)),
                 cached: cached.value(i),
                 seconds: seconds.value(i),
             });
         }
         Ok(())
+    }
+}
+
+fn optional(a: &Float64Array, i: usize) -> Option<f64> {
+    (!a.is_null(i)).then(|| a.value(i))
+}
+
+/// The names of `stage` in `lists` (empty when it has none).
+fn names_of(lists: &[(u32, Vec<String>)], stage: u32) -> &[String] {
+    lists.iter().find(|(s, _)| *s == stage).map_or(&[], |(_, n)| n.as_slice())
+}
+
+/// Declares `names` for `stage` in `lists`; returns how to reorder the values stored in another order
+/// (`None`: no change).
+fn declare(lists: &mut Vec<(u32, Vec<String>)>, stage: u32, names: &[String]) -> Result<Option<Vec<usize>>, String> {
+    let mut order = None;
+    if let Some(k) = lists.iter().position(|(s, _)| *s == stage) {
+        let stored = lists.remove(k).1;
+        if stored != names {
+            let positions: Option<Vec<usize>> = names.iter().map(|n| stored.iter().position(|m| m == n)).collect();
+            order = Some(
+                positions
+                    .filter(|_| stored.len() == names.len())
+                    .ok_or_else(|| format!("stage {stage}: the stored samples have {stored:?}, not {names:?}"))?,
+            );
+        }
+    }
+    lists.push((stage, names.to_vec()));
+    Ok(order)
+}
+
+/// Row `i`'s values of the non-null `columns`, in the order `lists` holds for `stage` (declared from this
+/// row's non-null columns when `stage` has none yet).
+fn present(
+    lists: &mut Vec<(u32, Vec<String>)>,
+    columns: &[(String, &Float64Array)],
+    stage: u32,
+    i: usize,
+) -> Result<Vec<f64>, String> {
+    let present: Vec<(&String, f64)> = columns.iter().filter_map(|(n, a)| optional(a, i).map(|v| (n, v))).collect();
+    if lists.iter().all(|(t, _)| *t != stage) {
+        lists.push((stage, present.iter().map(|(n, _)| (*n).clone()).collect()));
+    }
+    names_of(lists, stage)
+        .iter()
+        .map(|n| present.iter().find(|(m, _)| *m == n).map(|p| p.1).ok_or(format!("row {i} lacks {n}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(eval_id: u64, stage: u32, x: Vec<f64>, objectives: Vec<f64>) -> SampleRow {
+        let cost = objectives.first().copied().unwrap_or(0.5);
+        SampleRow {
+            eval_id,
+            stage,
+            batch: 0,
+            chain: None,
+            x,
+            objectives,
+            cost,
+            terms: Terms::new(cost, 0.0),
+            accepted: None,
+            cached: false,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn objective_columns_span_every_part_and_read_back_in_each_stages_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let columns = Columns { parameters: names(&["cp", "ct"]), objectives: names(&["nse", "pbias"]) };
+        let mut store = SampleStore::open(dir.path(), "h", columns.clone()).unwrap();
+        store.set_stage_names(1, names(&["cp", "ct"]), vec![]).unwrap();
+        store.append(vec![row(0, 1, vec![1.0, 2.0], vec![])]).unwrap();
+        store.flush().unwrap();
+        // stage 2 lists its objectives in another order than the columns
+        store.set_stage_names(2, names(&["ct"]), names(&["pbias", "nse"])).unwrap();
+        let written = vec![row(1, 2, vec![3.0], vec![12.5, -0.75]), row(2, 2, vec![4.0], vec![f64::INFINITY, -0.5])];
+        store.append(written.clone()).unwrap();
+        store.flush().unwrap();
+        let mut again = SampleStore::open(dir.path(), "h", Columns::default()).unwrap();
+        assert_eq!(again.columns, columns, "every part has every column");
+        again.set_stage_names(1, names(&["cp", "ct"]), vec![]).unwrap();
+        again.set_stage_names(2, names(&["ct"]), names(&["pbias", "nse"])).unwrap();
+        assert_eq!(again.stage_rows(1).next().unwrap(), &row(0, 1, vec![1.0, 2.0], vec![]));
+        assert_eq!(again.stage_rows(2).cloned().collect::<Vec<_>>(), written);
+        let err = again.set_stage_names(2, names(&["ct"]), names(&["nse", "kge"])).unwrap_err();
+        assert!(err.contains("stage 2"), "{err}");
     }
 }

@@ -7,6 +7,7 @@
 //!   second half of every chain, a state kept through rejections counted once per draw;
 //! - for the others: GLUE's best 10 % of the runs by cost.
 
+use super::front::ParetoFront;
 use super::store::SampleRow;
 use crate::calibration::objective::Problem;
 use crate::samplers::Proposal;
@@ -84,6 +85,8 @@ pub struct SearchSummary {
     pub correlation: Vec<Vec<f64>>,
     /// Discharge from up to [`BAND_SETS`] behavioural sets; `None` without any.
     pub band: Option<PredictiveBand>,
+    /// A multi-objective stage's Pareto front (its `members` index `rows`); `None` for one objective.
+    pub pareto: Option<ParetoFront>,
 }
 
 impl SearchSummary {
@@ -155,6 +158,7 @@ pub fn diagnose(
         geweke: mcmc.then_some(chains.geweke),
         correlation,
         band: None,
+        pareto: None,
     }
 }
 
@@ -227,7 +231,20 @@ mod tests {
 
     fn row(eval_id: u64, chain: Option<u32>, x: Vec<f64>, cost: f64, accepted: Option<bool>) -> SampleRow {
         let terms = Terms::new(cost, 0.0);
-        SampleRow { eval_id, stage: 1, batch: 0, chain, x, cost, terms, accepted, cached: false, seconds: 0.0 }
+        let objectives = Vec::new();
+        SampleRow {
+            eval_id,
+            stage: 1,
+            batch: 0,
+            chain,
+            x,
+            objectives,
+            cost,
+            terms,
+            accepted,
+            cached: false,
+            seconds: 0.0,
+        }
     }
 
     fn names() -> Vec<String> {

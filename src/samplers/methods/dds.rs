@@ -138,45 +138,54 @@ impl Dds {
 
     /// A candidate around the current solution, at search iteration `i` of `m`.
     fn candidate(&mut self, i: usize, m: usize) -> Vec<f64> {
-        let n = self.space.dim();
-        let mask: Vec<f64> = (0..n).map(|_| self.rng.random_sample()).collect();
-        let p = 1.0 - ((i + 1) as f64).ln() / (m as f64).ln();
-        let mut x = self.best_x.clone();
-        let mut moved = false;
-        for (j, &u) in mask.iter().enumerate() {
-            if u < p {
-                moved = true;
-                x[j] = self.neighbour(j);
-            }
-        }
-        if !moved {
-            // `ceil(n·u) − 1`, where u = 0 gives −1: Python's last index
-            let k = ((n as f64) * self.rng.random_sample()).ceil() as usize;
-            let j = if k == 0 { n - 1 } else { k - 1 };
-            x[j] = self.neighbour(j);
-        }
-        x
+        perturb(&self.space, &mut self.rng, self.options.r, &self.best_x, i, m)
     }
+}
 
-    /// A random neighbour of coordinate `j` of the current solution.
-    fn neighbour(&mut self, j: usize) -> f64 {
-        let (lo, hi) = (self.space.lower(j), self.space.upper(j));
-        let s = self.best_x[j];
-        let mut x = s + self.rng.standard_normal() * self.options.r * (hi - lo);
-        let reflect = self.rng.random_sample() <= 0.5;
-        if x < lo {
-            x = if reflect { lo + (lo - x) } else { lo };
-            if x > hi {
-                x = lo;
-            }
-        } else if x > hi {
-            x = if reflect { hi - (x - hi) } else { hi };
-            if x < lo {
-                x = hi;
-            }
+/// DDS's candidate around `x` at search iteration `i` of `m` (`m ≥ 2`), with neighbourhood size `r`: each
+/// parameter moves with probability `1 − ln(i+1)/ln(m)` (one chosen uniformly if none does) by
+/// `r·(upper − lower)·N(0, 1)`, reflected at a bound with probability ½ or set onto it (module docs).
+///
+/// Draws: `n` uniforms (the mask), then per moved parameter in order one `normal` and one uniform; when none
+/// moved, one uniform picks the parameter first. Shared with PADDS.
+pub fn perturb(space: &Space, rng: &mut LegacyRandom, r: f64, x: &[f64], i: usize, m: usize) -> Vec<f64> {
+    let n = space.dim();
+    let mask: Vec<f64> = (0..n).map(|_| rng.random_sample()).collect();
+    let p = 1.0 - ((i + 1) as f64).ln() / (m as f64).ln();
+    let mut out = x.to_vec();
+    let mut moved = false;
+    for (j, &u) in mask.iter().enumerate() {
+        if u < p {
+            moved = true;
+            out[j] = neighbour(space, rng, r, x[j], j);
         }
-        x
     }
+    if !moved {
+        // `ceil(n·u) − 1`, where u = 0 gives −1: Python's last index
+        let k = ((n as f64) * rng.random_sample()).ceil() as usize;
+        let j = if k == 0 { n - 1 } else { k - 1 };
+        out[j] = neighbour(space, rng, r, x[j], j);
+    }
+    out
+}
+
+/// A random neighbour of value `s` of parameter `j`.
+fn neighbour(space: &Space, rng: &mut LegacyRandom, r: f64, s: f64, j: usize) -> f64 {
+    let (lo, hi) = (space.lower(j), space.upper(j));
+    let mut x = s + rng.standard_normal() * r * (hi - lo);
+    let reflect = rng.random_sample() <= 0.5;
+    if x < lo {
+        x = if reflect { lo + (lo - x) } else { lo };
+        if x > hi {
+            x = lo;
+        }
+    } else if x > hi {
+        x = if reflect { hi - (x - hi) } else { hi };
+        if x < lo {
+            x = hi;
+        }
+    }
+    x
 }
 
 impl Sampler for Dds {

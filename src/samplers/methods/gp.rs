@@ -36,6 +36,7 @@
 //! `refit_every`. The priors only shape the initial design (this is an optimiser, not a Bayesian sampler).
 
 use super::gp_model::{Surrogate, fit};
+use super::unit_history::UnitHistory;
 use crate::samplers::prior::normal_cdf;
 use crate::samplers::random::LegacyRandom;
 use crate::samplers::{Proposal, Sampler, Space};
@@ -121,10 +122,8 @@ pub struct Gp {
     options: GpOptions,
     n_initial: usize,
     rng: LegacyRandom,
-    /// Told points in unit coordinates `[N][d]` and their values `[N]`.
-    units: Vec<Vec<f64>>,
-    values: Vec<f64>,
-    pending: Vec<Vec<f64>>,
+    /// Told points in unit coordinates and their values, and the batch in flight.
+    history: UnitHistory,
     /// The last fitted hyperparameters and the number of points they were fitted on.
     theta: Option<(Vec<f64>, usize)>,
 }
@@ -166,16 +165,7 @@ impl Gp {
             return Err(e);
         }
         let rng = LegacyRandom::new(random_state);
-        Ok(Gp {
-            space,
-            options,
-            n_initial,
-            rng,
-            units: Vec::new(),
-            values: Vec::new(),
-            pending: Vec::new(),
-            theta: None,
-        })
+        Ok(Gp { space, options, n_initial, rng, history: UnitHistory::default(), theta: None })
     }
 
     /// `m` Latin-hypercube points in the priors' probability, in unit coordinates.
@@ -195,12 +185,12 @@ impl Gp {
 
     /// The standardised values (`+inf` → worst finite), or `None` when no value is finite.
     fn standardised(&self) -> Option<Vec<f64>> {
-        let finite: Vec<f64> = self.values.iter().copied().filter(|v| v.is_finite()).collect();
+        let finite: Vec<f64> = self.history.values.iter().copied().filter(|v| v.is_finite()).collect();
         let worst = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if finite.is_empty() {
             return None;
         }
-        let y: Vec<f64> = self.values.iter().map(|&v| if v.is_finite() { v } else { worst }).collect();
+        let y: Vec<f64> = self.history.values.iter().map(|&v| if v.is_finite() { v } else { worst }).collect();
         let y = warp(&y, self.options.warping);
         let mean = y.iter().sum::<f64>() / y.len() as f64;
         let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
@@ -210,7 +200,7 @@ impl Gp {
 
     /// The hyperparameters for the current points: refitted when `refit_every` points arrived since.
     fn hyperparameters(&mut self, y: &[f64]) -> Vec<f64> {
-        let n = self.units.len();
+        let n = self.history.units.len();
         if let Some((theta, at)) = &self.theta
             && n < at + self.options.refit_every
         {
@@ -228,7 +218,7 @@ impl Gp {
             start.push(self.rng.uniform(1e-6_f64.ln(), 1e-2_f64.ln()));
             starts.push(start);
         }
-        let theta = fit(&self.units, y, &starts, self.options.nugget);
+        let theta = fit(&self.history.units, y, &starts, self.options.nugget);
         self.theta = Some((theta.clone(), n));
         theta
     }
@@ -342,36 +332,18 @@ impl Sampler for Gp {
     }
 
     fn ask(&mut self, remaining: usize) -> Option<Vec<Proposal>> {
-        self.pending = if self.units.is_empty() {
+        self.history.pending = if self.history.units.is_empty() {
             let mut design = self.latin_hypercube(self.n_initial);
             design.truncate(remaining);
             design
         } else {
             self.propose(self.options.batch_size.min(remaining))
         };
-        let batch = self
-            .pending
-            .iter()
-            .map(|u| {
-                let mut x = self.space.from_unit(u);
-                self.space.clip(&mut x);
-                Proposal::free(x)
-            })
-            .collect();
-        Some(batch)
+        Some(self.history.proposals(&self.space))
     }
 
     fn tell(&mut self, values: &[f64]) {
-        assert!(
-            values.len() <= self.pending.len(),
-            "gp: told {} values for {} points",
-            values.len(),
-            self.pending.len()
-        );
-        for (u, &v) in self.pending.drain(..).zip(values) {
-            self.units.push(u);
-            self.values.push(if v.is_nan() { f64::INFINITY } else { v });
-        }
+        self.history.record("gp", values);
     }
 }
 
@@ -382,7 +354,7 @@ impl Gp {
         let random = |rng: &mut LegacyRandom| (0..d).map(|_| rng.random_sample()).collect::<Vec<f64>>();
         let Some(mut y) = self.standardised() else { return (0..k).map(|_| random(&mut self.rng)).collect() };
         let theta = self.hyperparameters(&y);
-        let mut x = self.units.clone();
+        let mut x = self.history.units.clone();
         let lie = match self.options.liar {
             Liar::Min => y.iter().copied().fold(f64::INFINITY, f64::min),
             Liar::Max => y.iter().copied().fold(f64::NEG_INFINITY, f64::max),

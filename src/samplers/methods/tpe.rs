@@ -35,6 +35,7 @@
 //! kernel choice, inverse-CDF draw) comes from the sampler's numpy-legacy stream, so the points are not
 //! optuna's for the same seed.
 
+use super::unit_history::UnitHistory;
 use crate::samplers::prior::{normal_cdf, normal_quantile};
 use crate::samplers::random::LegacyRandom;
 use crate::samplers::{Proposal, Sampler, Space};
@@ -85,11 +86,8 @@ pub struct Tpe {
     space: Space,
     options: TpeOptions,
     rng: LegacyRandom,
-    /// Told points in unit coordinates, `[N][d]`, and their values `[N]`.
-    units: Vec<Vec<f64>>,
-    values: Vec<f64>,
-    /// The last batch asked, in unit coordinates.
-    pending: Vec<Vec<f64>>,
+    /// Told points in unit coordinates and their values, and the batch in flight.
+    history: UnitHistory,
 }
 
 impl Tpe {
@@ -119,14 +117,16 @@ impl Tpe {
             return Err("batch_size: must be at least 1".into());
         }
         let rng = LegacyRandom::new(random_state);
-        Ok(Tpe { space, options, rng, units: Vec::new(), values: Vec::new(), pending: Vec::new() })
+        Ok(Tpe { space, options, rng, history: UnitHistory::default() })
     }
 
     /// The next point in unit coordinates, with `liars` (already chosen for this batch) counted as worst.
     fn suggest(&mut self, liars: &[Vec<f64>]) -> Vec<f64> {
-        let n = self.units.len() + liars.len();
-        let value = |i: usize| if i < self.values.len() { self.values[i] } else { f64::INFINITY };
-        let point = |i: usize| if i < self.units.len() { &self.units[i] } else { &liars[i - self.units.len()] };
+        let n = self.history.units.len() + liars.len();
+        let value = |i: usize| if i < self.history.values.len() { self.history.values[i] } else { f64::INFINITY };
+        let point = |i: usize| {
+            if i < self.history.units.len() { &self.history.units[i] } else { &liars[i - self.history.units.len()] }
+        };
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| value(a).total_cmp(&value(b))); // stable: ties keep trial order
         let n_below = ((self.options.gamma * n as f64).ceil() as usize).min(self.options.gamma_cap).min(n);
@@ -161,12 +161,12 @@ impl Sampler for Tpe {
     }
 
     fn ask(&mut self, remaining: usize) -> Option<Vec<Proposal>> {
-        self.pending.clear();
-        if self.units.len() < self.options.n_startup {
-            let k = (self.options.n_startup - self.units.len()).min(remaining);
+        self.history.pending.clear();
+        if self.history.units.len() < self.options.n_startup {
+            let k = (self.options.n_startup - self.history.units.len()).min(remaining);
             for _ in 0..k {
                 let x = self.space.sample(&mut self.rng);
-                self.pending.push(self.space.to_unit(&x));
+                self.history.pending.push(self.space.to_unit(&x));
             }
         } else {
             let k = self.options.batch_size.min(remaining);
@@ -175,31 +175,13 @@ impl Sampler for Tpe {
                 let u = self.suggest(&liars);
                 liars.push(u);
             }
-            self.pending = liars;
+            self.history.pending = liars;
         }
-        let batch = self
-            .pending
-            .iter()
-            .map(|u| {
-                let mut x = self.space.from_unit(u);
-                self.space.clip(&mut x);
-                Proposal::free(x)
-            })
-            .collect();
-        Some(batch)
+        Some(self.history.proposals(&self.space))
     }
 
     fn tell(&mut self, values: &[f64]) {
-        assert!(
-            values.len() <= self.pending.len(),
-            "tpe: told {} values for {} points",
-            values.len(),
-            self.pending.len()
-        );
-        for (u, &v) in self.pending.drain(..).zip(values) {
-            self.units.push(u);
-            self.values.push(if v.is_nan() { f64::INFINITY } else { v });
-        }
+        self.history.record("tpe", values);
     }
 }
 

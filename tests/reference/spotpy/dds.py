@@ -9,42 +9,13 @@ patterns. SPOTPY's own messages go to stderr.
 
 import contextlib
 import json
-import math
-import struct
 import sys
 
 import numpy as np
 import spotpy
 
-
-def bits(x):
-    return struct.unpack("<Q", struct.pack("<d", float(x)))[0]
-
-
-def unbits(b):
-    return struct.unpack("<d", struct.pack("<Q", b))[0]
-
-
-def rosenbrock(x):
-    return sum(100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2 for i in range(len(x) - 1))
-
-
-def griewank(x):
-    s = sum(v * v / 4000.0 for v in x)
-    p = 1.0
-    for j, v in enumerate(x):
-        p *= math.cos(v / math.sqrt(j + 1))
-    return s - p + 1.0
-
-
-def ackley(x):
-    n = len(x)
-    sq = sum(v * v for v in x)
-    cs = sum(math.cos(2.0 * math.pi * v) for v in x)
-    return max(-20.0 * math.exp(-0.2 * math.sqrt(sq / n)) - math.exp(cs / n) + 20.0 + math.e, 0.0)
-
-
-FUNCTIONS = {"rosenbrock": rosenbrock, "griewank": griewank, "ackley": ackley}
+# the bit-pattern codec and the test functions are those of methods.py (same folder)
+from methods import FUNCTIONS, bits, unbits
 
 
 def make_setup(function, bounds, log):
