@@ -184,6 +184,29 @@ fn the_store_holds_every_objective_and_the_front_its_non_dominated_rows() {
 }
 
 #[test]
+fn padds_records_every_objective_and_passes_on_the_best_member_of_the_named_one() {
+    let stage = nsgaii(150, 20, "none").replace("optimizer = \"nsgaii\"", "optimizer = \"padds\"");
+    let stage = stage.replace("n_pop = 20\n", "pareto_choice = \"pbias\"\n");
+    let case = Case::new(&stage);
+    let stdout = case.train("out", &[], "cache-out");
+    let columns = [&NAMES[..], &["obj_nse", "obj_pbias", "cost"]].concat();
+    let store = table(&case.path("out/samples"), &columns);
+    assert!(store.keys().copied().eq(0..150), "one row per evaluation\n{stdout}");
+    assert!(store.values().all(|r| r[6].to_bits() == r[4].to_bits() && r[5].is_finite()));
+    let front = table(&case.path("out/pareto-stage-1.parquet"), &columns[..6]);
+    let values: Vec<(u64, [f64; 2])> = store.iter().map(|(id, r)| (*id, [r[4], r[5]])).collect();
+    let expected: Vec<u64> =
+        values.iter().filter(|(_, a)| !values.iter().any(|(_, b)| dominates(b, a))).map(|(id, _)| *id).collect();
+    assert_eq!(front.keys().copied().collect::<Vec<_>>(), expected);
+    // pareto_choice = "pbias": the front's member with the lowest |PBIAS| is passed on
+    let chosen = front.values().min_by(|a, b| a[5].total_cmp(&b[5])).unwrap();
+    for (i, name) in NAMES.iter().enumerate() {
+        assert_eq!(uniform_value(&case.path("out/parameters.safetensors"), name), chosen[i] as f32, "{name}");
+    }
+    eprintln!("padds: front of {} members, lowest |PBIAS| {}", front.len(), chosen[5]);
+}
+
+#[test]
 fn a_killed_multi_objective_search_resumes_to_the_same_store_and_front() {
     let case = Case::new(&nsgaii(6000, 40, "none"));
     case.train("reference", &[], "cache-reference");
