@@ -13,7 +13,6 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 fn configs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
@@ -213,19 +212,7 @@ fn a_killed_multi_objective_search_resumes_to_the_same_store_and_front() {
     let columns = [&NAMES[..], &["obj_nse", "obj_pbias", "cost"]].concat();
     let reference = table(&case.path("reference/samples"), &columns);
     assert_eq!(reference.len(), 6000);
-    let mut child = case.command(&["train", "demo.toml", "--out", "killed"], "cache-killed").spawn().unwrap();
-    let start = Instant::now();
-    let parts = |dir: &Path| {
-        fs::read_dir(dir)
-            .map_or(0, |d| d.filter(|e| e.as_ref().unwrap().file_name().to_str().unwrap().starts_with("part-")).count())
-    };
-    while parts(&case.path("killed/samples")) < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
-        assert!(start.elapsed() < Duration::from_secs(120), "no part written");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    case.kill_after_parts("killed", "cache-killed", 2);
     let partial = table(&case.path("killed/samples"), &columns).len();
     assert!(partial < 6000, "killed before the end");
     let stdout = case.train("killed", &[], "cache-killed");

@@ -12,8 +12,6 @@ use arrow_array::Float64Array;
 use demo_case::DemoCase as Case;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::fs;
-use std::path::Path;
-use std::time::{Duration, Instant};
 use store::{Row, samples};
 
 const NAMES: [&str; 4] = ["cp", "ct", "kexc", "llr"];
@@ -75,19 +73,7 @@ fn a_killed_search_resumes_with_every_evaluation_once_and_the_same_result() {
     let case = Case::new(&sceua(budget));
     case.train("reference", &[], "cache-reference");
     let reference = samples(&case.path("reference/samples"), &NAMES);
-    let mut child = case.command(&["train", "demo.toml", "--out", "killed"], "cache-killed").spawn().unwrap();
-    let start = Instant::now();
-    let parts = |dir: &Path| {
-        fs::read_dir(dir)
-            .map_or(0, |d| d.filter(|e| e.as_ref().unwrap().file_name().to_str().unwrap().starts_with("part-")).count())
-    };
-    while parts(&case.path("killed/samples")) < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
-        assert!(start.elapsed() < Duration::from_secs(120), "no part written");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    case.kill_after_parts("killed", "cache-killed", 2);
     let partial = samples(&case.path("killed/samples"), &NAMES);
     assert!(partial.len() < budget, "killed before the end");
     let stdout = case.train("killed", &[], "cache-killed");

@@ -5,6 +5,10 @@
 //! `HYDROGRAD_CHROMIUM`); `tests/run_all.sh` installs it. Without it the tests fail: they never skip.
 //! Set `HYDROGRAD_REPORT_OUT=<file.html>` to keep a copy of the realistic page.
 
+#[path = "support/demo_case.rs"]
+mod demo_case;
+
+use demo_case::DemoCase;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -313,14 +317,6 @@ fn train_report_of_the_demo_renders_in_chromium() {
 /// plot and a histogram per parameter, a predictive band per gauge) without errors.
 #[test]
 fn search_report_of_the_demo_renders_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-    let text = std::fs::read_to_string(configs.join("demo.toml")).unwrap();
-    let text = text
-        .split("\n# Calibration with")
-        .next()
-        .unwrap()
-        .replace("\"demo/", &format!("\"{}/demo/", configs.display()));
     let stages = r#"
 [[train.stage]]
 mapping = "uniform"
@@ -337,16 +333,9 @@ optimizer = "dream"
 max_evaluations = 1400
 random_state = 5
 "#;
-    let config = dir.path().join("demo.toml");
-    std::fs::write(&config, format!("{text}\n{stages}")).unwrap();
-    let out = dir.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_hydrograd"))
-        .args(["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .env("HYDROGRAD_CACHE_DIR", dir.path().join("cache"))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "train failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    let page = out.join("report.html");
+    let case = DemoCase::new(stages);
+    case.train("out", &[], "cache");
+    let page = case.path("out/report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     if let Ok(keep) = std::env::var("HYDROGRAD_SEARCH_REPORT_OUT") {
         std::fs::write(keep, &html).unwrap();
@@ -366,14 +355,6 @@ random_state = 5
 /// and one panel for the pair of objectives) and renders without errors.
 #[test]
 fn pareto_report_of_the_demo_renders_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-    let text = std::fs::read_to_string(configs.join("demo.toml")).unwrap();
-    let text = text
-        .split("\n# Calibration with")
-        .next()
-        .unwrap()
-        .replace("\"demo/", &format!("\"{}/demo/", configs.display()));
     let stages = r#"
 [[train.stage]]
 mapping = "uniform"
@@ -386,16 +367,9 @@ objectives = ["nse", "pbias"]
 [train.stage.cost_options]
 gauge = "all"
 "#;
-    let config = dir.path().join("demo.toml");
-    std::fs::write(&config, format!("{text}\n{stages}")).unwrap();
-    let out = dir.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_hydrograd"))
-        .args(["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .env("HYDROGRAD_CACHE_DIR", dir.path().join("cache"))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "train failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    let page = out.join("report.html");
+    let case = DemoCase::new(stages);
+    case.train("out", &[], "cache");
+    let page = case.path("out/report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains(r#"id="pareto-1""#) && html.contains(r#"id="search-1-pareto-0""#), "no Pareto section");
     assert!(html.contains("passed on (compromise)") && html.contains("<th>best pbias</th>"));

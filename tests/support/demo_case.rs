@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 pub struct DemoCase {
     pub dir: tempfile::TempDir,
@@ -50,5 +51,25 @@ impl DemoCase {
         let o = self.run(&args, cache);
         assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).to_string()
+    }
+
+    /// Starts `hydrograd train demo.toml --out <out>` and kills it (SIGKILL) once `parts` part files of its
+    /// samples store are written, i.e. in the middle of a search stage.
+    pub fn kill_after_parts(&self, out: &str, cache: &str, parts: usize) {
+        let mut child = self.command(&["train", "demo.toml", "--out", out], cache).spawn().unwrap();
+        let start = Instant::now();
+        let samples = self.path(&format!("{out}/samples"));
+        let written = || {
+            fs::read_dir(&samples).map_or(0, |d| {
+                d.filter(|e| e.as_ref().unwrap().file_name().to_str().unwrap().starts_with("part-")).count()
+            })
+        };
+        while written() < parts {
+            assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+            assert!(start.elapsed() < Duration::from_secs(120), "no part written");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }

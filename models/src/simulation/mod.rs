@@ -73,7 +73,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         // 4 MiB: measured on Cance (383 cells, 20 sets, 1440 steps, 2 threads), 2–8 MiB chunks run the
-        // forward ≈ 1.5× faster than one 64 MiB chunk; 1 MiB is slower again
+        // forward 1.2–1.5× faster than one 44 MB chunk of the whole run; 1 MiB is slower again
         RunOptions { max_buffer_values: 16 << 20, cache_bytes: 4 << 20 }
     }
 }
