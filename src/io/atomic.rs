@@ -14,6 +14,22 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> std::io::R
     Ok(())
 }
 
+/// Writes `batch` as the Parquet file `path`, atomically ([`write_atomically`]), with the writer `properties`
+/// (`None`: the defaults).
+pub fn write_parquet_atomically(
+    path: &Path,
+    batch: &arrow_array::RecordBatch,
+    properties: Option<parquet::file::properties::WriterProperties>,
+) -> std::io::Result<()> {
+    write_atomically(path, |file| {
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), properties).map_err(std::io::Error::other)?;
+        writer.write(batch).map_err(std::io::Error::other)?;
+        writer.close().map_err(std::io::Error::other)?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,6 @@ use crate::calibration::objective::Terms;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, Float64Array, ListArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -106,13 +105,8 @@ impl EvaluationCache {
         let name: String = first[..8].iter().map(|b| format!("{b:02x}")).collect();
         let path = dir.join(format!("part-{name}-{}.parquet", self.pending.len()));
         let batch = encode(&self.pending).map_err(|m| StoreError::Corrupt { path: path.clone(), message: m })?;
-        crate::io::atomic::write_atomically(&path, |file| {
-            let mut writer = ArrowWriter::try_new(file, batch.schema(), None).map_err(std::io::Error::other)?;
-            writer.write(&batch).map_err(std::io::Error::other)?;
-            writer.close().map_err(std::io::Error::other)?;
-            Ok(())
-        })
-        .map_err(|source| StoreError::Io { path, source })?;
+        crate::io::atomic::write_parquet_atomically(&path, &batch, None)
+            .map_err(|source| StoreError::Io { path, source })?;
         self.pending.clear();
         Ok(())
     }

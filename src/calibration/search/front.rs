@@ -16,7 +16,6 @@ use crate::config::ParetoChoice;
 use crate::samplers::pareto::{hypervolume, non_dominated};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -136,13 +135,7 @@ pub fn write_front(
     }
     let batch =
         RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| format!("{}: {e}", path.display()))?;
-    crate::io::atomic::write_atomically(&path, |file| {
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), None).map_err(std::io::Error::other)?;
-        writer.write(&batch).map_err(std::io::Error::other)?;
-        writer.close().map_err(std::io::Error::other)?;
-        Ok(())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::io::atomic::write_parquet_atomically(&path, &batch, None).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 

@@ -9,7 +9,6 @@ use crate::calibration::objective::Problem;
 use crate::config::SaveRuns;
 use arrow_array::{ArrayRef, Float32Array, Float64Array, RecordBatch, TimestampMillisecondArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use parquet::arrow::ArrowWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -60,12 +59,6 @@ pub fn save_runs(dir: &Path, number: usize, problem: &Problem<'_>, rows: &[&Samp
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| e.to_string())?;
     let path = dir.join("runs").join(format!("stage-{number}.parquet"));
-    crate::io::atomic::write_atomically(&path, |file| {
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), None).map_err(std::io::Error::other)?;
-        writer.write(&batch).map_err(std::io::Error::other)?;
-        writer.close().map_err(std::io::Error::other)?;
-        Ok(())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::io::atomic::write_parquet_atomically(&path, &batch, None).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }

@@ -19,7 +19,6 @@
 use crate::calibration::objective::Terms;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, UInt32Array, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -212,13 +211,8 @@ impl SampleStore {
         let props = WriterProperties::builder()
             .set_key_value_metadata(Some(vec![KeyValue::new(KEY.into(), self.config_hash.clone())]))
             .build();
-        crate::io::atomic::write_atomically(&path, |file| {
-            let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(std::io::Error::other)?;
-            writer.write(&batch).map_err(std::io::Error::other)?;
-            writer.close().map_err(std::io::Error::other)?;
-            Ok(())
-        })
-        .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+        crate::io::atomic::write_parquet_atomically(&path, &batch, Some(props))
+            .map_err(|source| StoreError::Io { path: path.clone(), source })?;
         self.parts += 1;
         self.pending = 0;
         Ok(())
