@@ -4,7 +4,9 @@
 //! Zones are either the sub-catchments between gauges (`optimize_options.zones = "gauges"`, the default:
 //! each active cell belongs to the first gauge met walking downstream from it, its own cell included),
 //! named by the gauge codes in gauge order; or the positive integer ids of a GeoTIFF on the mesh grid
-//! (`zones = "<path>"`), named by the ids in ascending order. Zones without an active cell have no control.
+//! (`zones = "<path>"`), named by the ids in ascending order. Two gauges on one cell are an error (the second
+//! would have no zone); a zone without an active cell, which neither source gives on a mesh delineated from
+//! its gauges, would have no control.
 //!
 //! For a variable `θ` and zone `z` with cells `C_z`: `θ(c) = T⁻¹(x_z)` for `c ∈ C_z`, and
 //! `∂J/∂x_z = T'(x_z) · Σ_{c ∈ C_z} ∂J/∂θ(c)`, with `T` the variable's `control_tfm`.
