@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod calibration;
+pub mod cluster;
 pub mod config;
 pub mod cost;
 mod error;

@@ -335,7 +335,7 @@ fn held_out_gauges_are_scored_at_every_iteration() {
     config.cache_directory = case.path("cache");
     let inputs = load_inputs(&config).unwrap();
     let log = RefCell::new(EvaluationLog::in_memory());
-    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}, None).unwrap();
     let validation = GaugeCost::new(&config, &inputs, config.validation.as_ref().unwrap(), "validation").unwrap();
     let cells = gauge_cells(&inputs.mesh);
     let (j, _) = forward_cost(&config, &inputs, &trained.parameters, &trained.states, &cells, &validation).unwrap();

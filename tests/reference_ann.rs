@@ -94,7 +94,7 @@ fn ann_regionalization_trains_validates_and_reloads() {
     let (config, inputs) = cance(Precision::F32, stage, dir.path());
     let log = RefCell::new(EvaluationLog::in_memory());
     let start = Instant::now();
-    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}, None).unwrap();
     let seconds = start.elapsed().as_secs_f64();
     let (first, last) = (&trained.trace[0], trained.trace.last().unwrap());
     let golden = Golden::load("cance_ann", "ann.safetensors");

@@ -21,7 +21,7 @@ fn calibrate(stage: &str) -> (Config, Inputs, Trained) {
     config.cache_directory = dir.path().join("cache");
     let inputs = load_inputs(&config).unwrap();
     let log = RefCell::new(EvaluationLog::in_memory());
-    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}, None).unwrap();
     (config, inputs, trained)
 }
 

@@ -143,7 +143,7 @@ fn cance_multi_linear_lbfgsb_ends_no_worse_than_smash() {
     let inputs = load_inputs(&config).unwrap();
     let log = RefCell::new(EvaluationLog::in_memory());
     let start = std::time::Instant::now();
-    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}, None).unwrap();
     let seconds = start.elapsed().as_secs_f64();
     let stage = &trained.stages[0];
     let j: f64 = golden.get("ml_optimize_cost")[0];
@@ -166,7 +166,7 @@ fn example_regionalization_trains_on_two_gauges_and_scores_the_third() {
     let config = common::example_config("cance_regionalization.toml", dir.path());
     let inputs = load_inputs(&config).unwrap();
     let log = RefCell::new(EvaluationLog::in_memory());
-    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut |_, _| {}, None).unwrap();
     let (first, last) = (&trained.trace[0], trained.trace.last().unwrap());
     let (v0, v1) = (first.validation.unwrap(), last.validation.unwrap());
     println!(

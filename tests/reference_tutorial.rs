@@ -71,7 +71,7 @@ fn lez_hybrid_tutorial_ends_no_worse_than_smash() {
     let mut progress = |row: &TraceRow, _: &StageConfig| {
         stage_seconds[row.stage - 1] = row.seconds;
     };
-    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut progress).unwrap();
+    let trained = train(&config, &inputs, &log, &AtomicBool::new(false), &mut progress, None).unwrap();
     let seconds = start.elapsed().as_secs_f64();
     let (pre, fine) = (&trained.stages[0], &trained.stages[1]);
     let (smash_pre, smash_fine) = (golden.get("pretrain_cost")[0], golden.get("cost")[0]);

@@ -5,12 +5,14 @@
 #
 # Installs what it needs and reuses what is already there:
 #   - Debian packages (apt-get) only if something is missing: python3, python3-venv, gcc/libc6-dev, chromium,
-#     and Mesa's software Vulkan driver (mesa-vulkan-drivers, libvulkan1: lavapipe) for the GPU kernels
+#     Mesa's software Vulkan driver (mesa-vulkan-drivers, libvulkan1: lavapipe) for the GPU kernels, and
+#     OpenMPI (openmpi-bin, libopenmpi-dev, libclang-dev, clang) for the MPI engine
 #   - a Python venv at ${HYDROGRAD_VENV:-<repo>/.venv} with hydro-smash==1.3.0, spotpy, safetensors, pyarrow
 #     (pip runs only when they are not importable)
 #   - golden reference files from smash in ${HYDROGRAD_GOLDEN_DIR:-<repo>/tests/golden}
 #     (tests/reference/make_golden.py skips cases that are up to date)
-# then runs `cargo test --workspace --release --features wgpu` (the GPU engine's tests run on lavapipe; CARGO_TARGET_DIR
+# then runs `cargo test --workspace --release --features wgpu,mpi` (the GPU engine's tests run on lavapipe, the MPI
+# tests under mpirun with 2 and 4 ranks; CARGO_TARGET_DIR
 # is respected) and type-checks the CUDA engine offline (`DOCS_RS=1 cargo check --features cuda`: burn's CUDA
 # runtime downloads LLVM at build time, which DOCS_RS skips).
 # smash is required: if it cannot be installed the script fails; nothing is skipped.
@@ -43,6 +45,12 @@ command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 \
     || missing_debs+=(mesa-vulkan-drivers)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || missing_debs+=(libvulkan1)
+# OpenMPI for the MPI engine (`--features mpi`, tests/cli_mpi.rs: mpirun -np 2 and 4); rsmpi's bindings need
+# libclang at build time
+command -v mpirun >/dev/null 2>&1 || missing_debs+=(openmpi-bin)
+[ -e /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || pkg-config --exists ompi 2>/dev/null \
+    || missing_debs+=(libopenmpi-dev)
+ldconfig -p 2>/dev/null | grep -q 'libclang' || missing_debs+=(libclang-dev clang)
 
 if ((${#missing_debs[@]})); then
     say "missing system packages: ${missing_debs[*]}"
@@ -112,5 +120,5 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
 fi
 say "DOCS_RS=1 cargo check --features cuda (type-checks the CUDA engine offline)"
 DOCS_RS=1 cargo check --release -p hydrograd --features cuda </dev/null || die "the CUDA engine does not type-check"
-say "cargo test --workspace --release --features wgpu (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
-exec cargo test --workspace --release --features hydrograd/wgpu,hydrograd-kernels/wgpu "$@" </dev/null
+say "cargo test --workspace --release --features wgpu,mpi (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
+exec cargo test --workspace --release --features hydrograd/wgpu,hydrograd-kernels/wgpu,hydrograd/mpi "$@" </dev/null

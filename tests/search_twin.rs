@@ -82,7 +82,7 @@ fn search_seeded(optimizer: &str, options: &str, seed: u32) -> Trained {
     );
     let config = config_with(&t.dir, &t.base, &stage);
     let log = RefCell::new(EvaluationLog::in_memory());
-    train(&config, &t.inputs, &log, &AtomicBool::new(false), &mut |_, _| {}).unwrap()
+    train(&config, &t.inputs, &log, &AtomicBool::new(false), &mut |_, _| {}, None).unwrap()
 }
 
 /// The best cost (1 − NSE at the outlet) and the relative error of each recovered parameter.

@@ -10,6 +10,7 @@ use super::search::finish::finish;
 use super::search::store::{SampleStore, StoreError};
 use super::search::summary::SearchSummary;
 use super::search::{SearchContext, SearchStageError, preflight, problem_hash, run_search};
+use crate::cluster::{StageSetup, Team};
 use crate::config::{Config, StageConfig};
 use crate::cost::RegWeight;
 use crate::model::initializer::{Tensors, initialize};
@@ -105,13 +106,15 @@ pub struct Trained {
 const TRACE_CONTROLS: usize = 64;
 
 /// Runs every stage of `config` on `inputs`. `log` replays an interrupted run and records this one;
-/// `interrupt` (Ctrl-C) stops at the next iteration; `progress` sees every trace row.
+/// `interrupt` (Ctrl-C) stops at the next iteration; `progress` sees every trace row; `team` spreads the
+/// search stages' evaluations over MPI ranks (`None`: this process alone).
 pub fn train(
     config: &Config,
     inputs: &Inputs,
     log: &RefCell<EvaluationLog>,
     interrupt: &AtomicBool,
     progress: &mut dyn FnMut(&TraceRow, &StageConfig),
+    team: Option<&dyn Team>,
 ) -> Result<Trained, TrainError> {
     if config.stages.is_empty() {
         return Err(TrainError::NoStage { path: config.path.clone() });
@@ -137,27 +140,13 @@ pub fn train(
     for (i, stage) in config.stages.iter().enumerate() {
         let number = i + 1;
         initialize_network(config, stage, number, log, &mut parameters.weights)?;
-        let section = format!("train.stage {number}: cost_options");
-        let cost = GaugeCost::new(config, inputs, &stage.cost_options, &section)?;
-        let cost = match stage.search.as_ref().map(|s| s.spotpy()) {
-            Some(objectives) if !objectives.is_empty() => cost.with_objectives(objectives, inputs),
-            _ => cost,
-        };
-        let structure = config.structure;
+        let cost = stage_cost(config, inputs, stage, number)?;
         let random_state = match (stage.mapping, stage.random_state) {
             (Mapping::Ann, None) => log.borrow_mut().random_state(number, "ann", clock_seed)?,
             (_, None) if stage.search.is_some() => log.borrow_mut().random_state(number, "search", clock_seed)?,
             (_, seed) => seed.unwrap_or(0),
         };
-        let space = ControlSpace::new(
-            stage.mapping,
-            stage.control_tfm,
-            &stage.selection(random_state),
-            (&structure.parameters(), &structure.states()),
-            (&parameters, &states),
-            &domain,
-        )
-        .map_err(|source| TrainError::Control { stage: number, source })?;
+        let space = stage_space(config, (stage, number), random_state, (&parameters, &states), &domain)?;
         let fields = (parameters.clone(), states.clone());
         let single = config.precision == crate::config::Precision::F32;
         let mut run =
@@ -189,6 +178,11 @@ pub fn train(
                 (outcome, v)
             }
             Some(search) => {
+                if let Some(team) = team {
+                    let (parameters, states) = (problem.parameters.clone(), problem.states.clone());
+                    let setup = StageSetup { number, random_state, wjreg, parameters, states };
+                    team.begin_stage(&setup).map_err(|e| SearchStageError::Cluster { stage: number, source: e })?;
+                }
                 let cache = RefCell::new(match &samples_dir {
                     Some(_) => EvaluationCache::open(
                         &config.cache_directory.join("evaluations"),
@@ -207,10 +201,14 @@ pub fn train(
                     progress: &mut *run.progress,
                     trace: &mut *run.trace,
                     start,
+                    team,
                 };
                 let mut outcome = run_search(ctx, &problem)?;
                 let dir = log.borrow().runs_dir().and_then(|d| d.parent().map(|p| p.to_path_buf()));
                 let done = finish(number, search, &store.borrow(), &problem, &mut outcome, dir.as_deref())?;
+                if let Some(team) = team {
+                    team.end_stage().map_err(|e| SearchStageError::Cluster { stage: number, source: e })?;
+                }
                 searches.push(done.summary);
                 (outcome, done.validation)
             }
@@ -238,6 +236,35 @@ pub fn train(
         }
     }
     Ok(Trained { first_guess, parameters, states, stages: summaries, trace, search: searches, interrupted })
+}
+
+/// The cost stage `number` minimises: its `cost_options`, or the SPOTPY objectives of a search stage.
+pub fn stage_cost(
+    config: &Config,
+    inputs: &Inputs,
+    stage: &StageConfig,
+    number: usize,
+) -> Result<GaugeCost, TrainError> {
+    let section = format!("train.stage {number}: cost_options");
+    let cost = GaugeCost::new(config, inputs, &stage.cost_options, &section)?;
+    Ok(match stage.search.as_ref().map(|s| s.spotpy()) {
+        Some(objectives) if !objectives.is_empty() => cost.with_objectives(objectives, inputs),
+        _ => cost,
+    })
+}
+
+/// The controls of stage `number` starting from `fields`, with the seed `random_state` of its selection.
+pub fn stage_space(
+    config: &Config,
+    (stage, number): (&StageConfig, usize),
+    random_state: u32,
+    fields: (&Fields, &Fields),
+    domain: &Domain<'_>,
+) -> Result<ControlSpace, TrainError> {
+    let structure = config.structure;
+    let vars = (&structure.parameters()[..], &structure.states()[..]);
+    ControlSpace::new(stage.mapping, stage.control_tfm, &stage.selection(random_state), vars, fields, domain)
+        .map_err(|source| TrainError::Control { stage: number, source })
 }
 
 /// Draws the network weights and biases of `[train.stage.init]` before stage `number`. A missing

@@ -38,6 +38,54 @@ pub fn log_path(out: &Path) -> PathBuf {
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let config = super::load_config(&args.config, args.device)?;
+    #[cfg(feature = "mpi")]
+    {
+        use hydrograd::cluster::mpi::{Role, init, share_cores};
+        let names = [config.structure.parameters(), config.structure.states()].concat();
+        match init(config.mpi, names.iter().map(|v| v.name).collect()) {
+            None => {}
+            Some(Role::Worker(worker)) => {
+                share_cores();
+                let inputs = load_inputs(&config)?;
+                return Ok(worker.serve(&config, &inputs)?);
+            }
+            Some(Role::Master(team)) => {
+                share_cores();
+                println!("MPI: {} ranks", hydrograd::cluster::Team::size(team.as_ref()));
+                let result = run(&args, &config, start, Some(team.as_ref()));
+                let stats = team.stats();
+                let busy: Vec<String> = stats.busy.iter().map(|b| format!("{b:.2}")).collect();
+                println!(
+                    "MPI: sets evaluated per rank {:?}; evaluation seconds per rank [{}]; {} overdue and {} failed attempt(s) re-issued; {} set(s) failed; {} work messages, {} bytes, {:.3} ms overhead per message",
+                    stats.sets,
+                    busy.join(", "),
+                    stats.overdue,
+                    stats.errors,
+                    stats.failed,
+                    stats.messages,
+                    stats.bytes,
+                    1e3 * stats.overhead_per_message()
+                );
+                team.stop(i32::from(result.is_err()), |message| {
+                    if let Err(e) = &result {
+                        eprintln!("error: {e:#}");
+                    }
+                    eprintln!("{message}");
+                });
+                return result;
+            }
+        }
+    }
+    run(&args, &config, start, None)
+}
+
+/// Trains on this process, with `team` evaluating the search stages' batches over MPI ranks.
+fn run(
+    args: &TrainArgs,
+    config: &Config,
+    start: Instant,
+    team: Option<&dyn hydrograd::cluster::Team>,
+) -> anyhow::Result<()> {
     let log = EvaluationLog::open(&log_path(&args.out), &config.hash, args.fresh)?;
     if log.finished() {
         println!(
@@ -56,7 +104,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     if parts > 0 {
         println!("resuming: replaying the search stages' evaluations from {parts} part(s) of the samples store");
     }
-    let inputs = load_inputs(&config)?;
+    let inputs = load_inputs(config)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     {
         let flag = interrupt.clone();
@@ -70,11 +118,11 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     }
     let log = RefCell::new(log);
     let mut display = Display::new(config.stages.len());
-    let trained = run_stages(&config, &inputs, &log, &interrupt, &mut |row, stage| display.row(row, stage))?;
+    let trained = run_stages(config, &inputs, &log, &interrupt, &mut |row, stage| display.row(row, stage), team)?;
     display.finish();
-    let before = discharge(&config, &inputs, &trained.first_guess.0, &trained.first_guess.1)?;
-    let after = discharge(&config, &inputs, &trained.parameters, &trained.states)?;
-    let files = write_train(&args.out, &config, &inputs, &trained, &Discharge { before: &before, after: &after })
+    let before = discharge(config, &inputs, &trained.first_guess.0, &trained.first_guess.1)?;
+    let after = discharge(config, &inputs, &trained.parameters, &trained.states)?;
+    let files = write_train(&args.out, config, &inputs, &trained, &Discharge { before: &before, after: &after })
         .with_context(|| format!("writing {}", args.out.display()))?;
     if !trained.interrupted {
         log.borrow_mut().record_finished()?;

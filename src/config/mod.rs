@@ -5,11 +5,13 @@
 //! relative paths against the folder of the config file.
 
 mod error;
+mod mpi;
 mod raw;
 mod search;
 mod train;
 
 pub use error::ConfigError;
+pub use mpi::{MpiOptions, Scheduling};
 pub use search::{ParetoChoice, SaveRuns, SearchConfig};
 pub use train::StageConfig;
 
@@ -92,6 +94,8 @@ pub struct Config {
     pub validation: Option<crate::cost::RawCostOptions>,
     /// `[[train.stage]]`, in order.
     pub stages: Vec<StageConfig>,
+    /// `[mpi]`: the scheduling of evaluations over MPI ranks.
+    pub mpi: MpiOptions,
 }
 
 impl Config {
@@ -138,6 +142,7 @@ impl Config {
         let parameters = overrides(&raw.parameters, &structure.parameters(), "parameters", &resolve, &invalid)?;
         let initial_states = overrides(&raw.initial_states, &structure.states(), "initial_states", &resolve, &invalid)?;
         let stages = train::stages(&raw.train, path)?;
+        let mpi = raw.mpi.validate().map_err(|(key, message)| invalid("mpi", key, message))?;
         if let Some(i) = stages.iter().position(|s| !s.init.is_empty())
             && structure.hydrology.net().is_none()
         {
@@ -169,6 +174,7 @@ impl Config {
             cost_options: raw.cost_options.clone(),
             validation: raw.validation.clone(),
             stages,
+            mpi,
         })
     }
 }

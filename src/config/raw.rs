@@ -23,6 +23,9 @@ pub(super) struct RawConfig {
     /// `[compute]`: where the model runs.
     #[serde(default)]
     pub compute: RawCompute,
+    /// `[mpi]`: how `mpirun` spreads the evaluations over ranks.
+    #[serde(default)]
+    pub mpi: super::mpi::RawMpi,
 }
 
 #[derive(Debug, Deserialize)]

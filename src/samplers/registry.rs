@@ -131,3 +131,35 @@ registry! {
     Nsgaii => "nsgaii", nsgaii::Nsgaii, NsgaiiOptions, multi, "NSGA-II, multi-objective genetic algorithm (Deb et al. 2002)";
     Padds => "padds", padds::Padds, PaddsOptions, multi, "Pareto archived DDS, multi-objective (Asadzadeh & Tolson 2013)";
 }
+
+impl Method {
+    /// How an MPI run cuts this method's batches when `[mpi] scheduling = "auto"`: a whole generation
+    /// scattered one share per rank for the methods whose batch is a generation (a population, a swarm,
+    /// chains, complexes, a simplex), chunks handed to free ranks for those that ask large blocks of
+    /// independent draws or one point at a time (a batch of one goes to one rank either way).
+    pub fn scheduling(self) -> crate::config::Scheduling {
+        use crate::config::Scheduling::{Dynamic, Generation};
+        match self {
+            Method::Sceua
+            | Method::Ga
+            | Method::Pso
+            | Method::De
+            | Method::NelderMead
+            | Method::Cmaes
+            | Method::Mcmc
+            | Method::Dream
+            | Method::Demcz
+            | Method::Nsgaii => Generation,
+            Method::Dds
+            | Method::Mc
+            | Method::Lhs
+            | Method::Grid
+            | Method::Sa
+            | Method::Mle
+            | Method::Rope
+            | Method::Tpe
+            | Method::Gp
+            | Method::Padds => Dynamic,
+        }
+    }
+}

@@ -137,7 +137,7 @@ impl Twin {
         let config = Config::from_toml(&self.config_toml(training, device), Path::new("twin.toml"))?;
         let log = RefCell::new(EvaluationLog::in_memory());
         let start = Instant::now();
-        let trained = train(&config, &self.inputs, &log, &AtomicBool::new(false), &mut |row, _| progress(row))?;
+        let trained = train(&config, &self.inputs, &log, &AtomicBool::new(false), &mut |row, _| progress(row), None)?;
         let seconds = start.elapsed().as_secs_f64();
         let stage = &trained.stages[0];
         let (qsim, _) =

@@ -47,6 +47,12 @@ pub enum SearchStageError {
         "train stage {stage}: evaluation {eval_id} in the samples store differs from what the method asks now; the inputs changed since it was written — use --fresh"
     )]
     Diverged { stage: usize, eval_id: u64 },
+    #[error("train stage {stage}: MPI: {source}")]
+    Cluster {
+        stage: usize,
+        #[source]
+        source: crate::cluster::ClusterError,
+    },
     #[error("train stage {stage}: {source}")]
     Model {
         stage: usize,
@@ -68,6 +74,8 @@ pub struct SearchContext<'a, 'p> {
     pub trace: &'a mut Vec<TraceRow>,
     /// When the run started (the trace's clock).
     pub start: Instant,
+    /// The MPI ranks that evaluate the batches (`None`: this process).
+    pub team: Option<&'a dyn crate::cluster::Team>,
 }
 
 /// The searched space of `space` (the stage's controls, in their own units) with the stage's priors.
@@ -185,6 +193,11 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
         .build(space, &ctx.search.options, ctx.random_state, ctx.search.max_evaluations, multi.max(1))
         .map_err(|message| SearchStageError::Method { stage: number, message })?;
     // the rows of the batch being evaluated, completed by the observer once the method has been told
+    let team = ctx.team;
+    let scheduling = match problem.config.mpi.scheduling {
+        crate::config::Scheduling::Auto => ctx.search.method.scheduling(),
+        chosen => chosen,
+    };
     let fresh: RefCell<Option<Vec<SampleRow>>> = RefCell::new(None);
     let failure: RefCell<Option<SearchStageError>> = RefCell::new(None);
     let batch_no = RefCell::new(0u64);
@@ -242,13 +255,24 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
         }
         if !todo.is_empty() {
             let xs: Vec<&[f64]> = todo.iter().map(|&k| batch[k].x.as_slice()).collect();
-            let values = problem.evaluate_batch(&xs)?;
+            let values = match team {
+                Some(team) => team
+                    .evaluate(problem, scheduling, &xs)
+                    .map_err(|source| SearchStageError::Cluster { stage: number, source })?,
+                None => problem.evaluate_batch(&xs)?.into_iter().map(Some).collect(),
+            };
             let share = started.elapsed().as_secs_f64() / todo.len() as f64;
             let mut cache = ctx.cache.borrow_mut();
-            for (&k, (values, terms)) in todo.iter().zip(values) {
+            for (&k, evaluated) in todo.iter().zip(values) {
+                rows[k].seconds = share;
+                // a set whose every attempt failed (MPI) is NaN in the store, +inf to the method, not cached
+                let Some((values, terms)) = evaluated else {
+                    rows[k].objectives = vec![f64::NAN; multi];
+                    continue;
+                };
                 let cost = values[0];
                 let objectives = if multi > 0 { values } else { Vec::new() };
-                (rows[k].cost, rows[k].terms, rows[k].seconds) = (cost, terms, share);
+                (rows[k].cost, rows[k].terms) = (cost, terms);
                 rows[k].objectives = objectives.clone();
                 cache.insert(keys[k], Cached { cost, terms, objectives })?;
             }
