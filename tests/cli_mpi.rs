@@ -86,6 +86,28 @@ impl Case {
         Case { dir }
     }
 
+    /// smash's Cance configuration over 30 days in f64 with its two upstream gauges only (V3515010 and
+    /// V3517010: two separate catchments), with `stages`.
+    fn two_catchments(stages: &str) -> Case {
+        let case = Case::new(stages);
+        let path = case.path("cance.toml");
+        let text = fs::read_to_string(&path).unwrap();
+        let attributes = text.lines().find_map(|l| l.strip_prefix("gauge_attributes = ")).unwrap().trim_matches('"');
+        let gauges: Vec<String> = fs::read_to_string(attributes)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("V3524010"))
+            .map(String::from)
+            .collect();
+        assert_eq!(gauges.len(), 3, "the header and the two upstream gauges");
+        fs::write(case.path("gauges.csv"), gauges.join("\n") + "\n").unwrap();
+        let text = text
+            .replace(&format!("gauge_attributes = \"{attributes}\""), "gauge_attributes = \"gauges.csv\"")
+            .replace("[setup]\n", "[setup]\nprecision = \"f64\"\n");
+        fs::write(&path, text).unwrap();
+        case
+    }
+
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
@@ -329,4 +351,79 @@ fn the_demo_sceua_example_runs_on_two_ranks_as_on_one() {
     let one = run(1);
     assert_eq!(one.len(), 3000);
     assert_eq!(run(2), one);
+}
+
+/// `(stage, iteration, cost)` of every row of `trace.parquet` of `out`.
+fn trace(case: &Case, out: &str) -> Vec<(i32, i32, f64)> {
+    use arrow_array::{Float64Array, Int32Array};
+    let file = fs::File::open(case.path(&format!("{out}/trace.parquet"))).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let b = batch.unwrap();
+        let col = |n: &str| b.column(b.schema().index_of(n).unwrap()).clone();
+        let (s, i, c) = (col("stage"), col("iteration"), col("cost"));
+        let s = s.as_any().downcast_ref::<Int32Array>().unwrap();
+        let i = i.as_any().downcast_ref::<Int32Array>().unwrap();
+        let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
+        rows.extend((0..b.num_rows()).map(|k| (s.value(k), i.value(k), c.value(k))));
+    }
+    rows
+}
+
+#[test]
+fn multi_catchment_training_over_ranks_follows_the_single_process_path() {
+    // a regionalization (multi-linear on slope and dd) trained on both catchments at once, then a search
+    let case = Case::two_catchments(
+        r#"
+[cost_options]
+gauge = "all"
+
+[[train.stage]]
+mapping = "multi-linear"
+optimizer = "lbfgsb"
+[train.stage.optimize_options]
+termination_crit = { maxiter = 6 }
+
+[[train.stage]]
+mapping = "uniform"
+optimizer = "mc"
+[train.stage.optimize_options]
+max_evaluations = 40
+random_state = 2
+"#,
+    );
+    let one = case.run(1, "np1", &[]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    let reference = trace(&case, "np1");
+    assert!(reference.len() >= 4, "{reference:?}");
+    let reference_maps = maps(&case.path("np1/parameters.safetensors"));
+    for ranks in [2, 3] {
+        let out = format!("np{ranks}");
+        let o = case.run(ranks, &out, &[]);
+        assert!(o.status.success(), "{ranks} ranks:\n{}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("MPI: stage 1: catchments spread over {ranks} ranks")), "{}", stderr(&o));
+        // the costs and gradients differ from one process by the order of their sums only (f64)
+        let got = trace(&case, &out);
+        assert_eq!(got.len(), reference.len(), "{ranks} ranks: the same iterations");
+        for (a, b) in got.iter().zip(&reference) {
+            assert_eq!((a.0, a.1), (b.0, b.1));
+            assert!(
+                (a.2 - b.2).abs() <= 1e-9 * b.2.abs(),
+                "{ranks} ranks, stage {} iteration {}: {} vs {}",
+                a.0,
+                a.1,
+                a.2,
+                b.2
+            );
+        }
+        for ((name, a), (_, b)) in
+            maps(&case.path(&format!("{out}/parameters.safetensors"))).iter().zip(&reference_maps)
+        {
+            for (x, y) in a.iter().zip(b) {
+                let (x, y) = (f32::from_bits(*x), f32::from_bits(*y));
+                assert!(x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-5 * y.abs(), "{name}: {x} vs {y}");
+            }
+        }
+    }
 }

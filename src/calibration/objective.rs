@@ -55,6 +55,19 @@ pub struct Problem<'a> {
     pub last: Terms,
 }
 
+/// The observation cost of a [`Problem`] computed elsewhere: over MPI ranks that each simulate their share
+/// of the mesh's independent catchments ([`crate::cluster::catchments`]).
+pub trait Spread {
+    /// `J_obs` at `x`, `∂J_obs/∂x` when `gradient` is true, and the discharge at every gauge `[T, G]`.
+    #[allow(clippy::type_complexity)]
+    fn evaluate(
+        &self,
+        problem: &Problem<'_>,
+        x: &[f64],
+        gradient: bool,
+    ) -> Result<(f64, Option<Vec<f64>>, Vec<f32>), Box<dyn std::error::Error + Send + Sync>>;
+}
+
 impl<'a> Problem<'a> {
     pub fn new(
         config: &'a Config,
@@ -144,9 +157,17 @@ impl<'a> Problem<'a> {
         total
     }
 
-    fn evaluate_model(&mut self, x: &[f64], want_gradient: bool) -> Result<Evaluation, Error> {
+    /// The cost at `x` (and its gradient when `want_gradient`), with `J_obs` from `spread` when given.
+    fn evaluate_model(
+        &mut self,
+        x: &[f64],
+        want_gradient: bool,
+        spread: Option<&dyn Spread>,
+    ) -> Result<Evaluation, ObjectiveError> {
         let fields = self.fields(x);
-        let (jobs, mut grad, qsim) = if want_gradient {
+        let (jobs, mut grad, qsim) = if let Some(spread) = spread {
+            spread.evaluate(self, x, want_gradient).map_err(ObjectiveError::from_boxed)?
+        } else if want_gradient {
             let g = gradient(
                 self.config,
                 self.inputs,
@@ -155,10 +176,12 @@ impl<'a> Problem<'a> {
                 &self.cells,
                 self.cost,
                 &AdjointOptions::default(),
-            )?;
+            )
+            .map_err(ObjectiveError::new)?;
             (g.cost, Some(self.space.pull_back(x, &g.parameters, &g.states)), g.qsim)
         } else {
-            let (jobs, qsim) = forward_cost(self.config, self.inputs, &fields.0, &fields.1, &self.cells, self.cost)?;
+            let (jobs, qsim) = forward_cost(self.config, self.inputs, &fields.0, &fields.1, &self.cells, self.cost)
+                .map_err(ObjectiveError::new)?;
             (jobs, None, qsim)
         };
         let validation = self.validation.map(|v| match self.config.precision {
@@ -230,7 +253,29 @@ fn zeroed(f: &Fields) -> Fields {
 
 impl Objective for Problem<'_> {
     fn evaluate(&mut self, x: &[f64], gradient: bool) -> Result<Evaluation, ObjectiveError> {
-        self.evaluate_model(x, gradient).map_err(ObjectiveError::new)
+        self.evaluate_model(x, gradient, None)
+    }
+}
+
+/// A problem whose `J_obs` is evaluated by a [`Spread`] (multi-catchment training over MPI ranks).
+pub struct Spreading<'p, 'a> {
+    pub problem: &'p mut Problem<'a>,
+    pub spread: &'p dyn Spread,
+}
+
+impl Objective for Spreading<'_, '_> {
+    fn evaluate(&mut self, x: &[f64], gradient: bool) -> Result<Evaluation, ObjectiveError> {
+        self.problem.evaluate_model(x, gradient, Some(self.spread))
+    }
+}
+
+impl super::checkpoint::HasTerms for Spreading<'_, '_> {
+    fn terms(&self) -> Terms {
+        self.problem.last
+    }
+
+    fn set_terms(&mut self, terms: Terms) {
+        self.problem.last = terms;
     }
 }
 

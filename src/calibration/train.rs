@@ -4,12 +4,13 @@
 use super::checkpoint::{EvaluationLog, Replay, TraceRow};
 use super::control::{ControlError, ControlSpace, Domain, Mapping, ZoneError, Zones};
 use super::cost::{CalibrationCostError, GaugeCost};
-use super::objective::{Problem, Terms};
+use super::objective::{Problem, Spread, Spreading, Terms};
 use super::search::cache::EvaluationCache;
 use super::search::finish::finish;
 use super::search::store::{SampleStore, StoreError};
 use super::search::summary::SearchSummary;
 use super::search::{SearchContext, SearchStageError, preflight, problem_hash, run_search};
+use crate::cluster::catchments::{Share, gauges_per_rank, spreadable};
 use crate::cluster::{StageSetup, Team};
 use crate::config::{Config, StageConfig};
 use crate::cost::RegWeight;
@@ -173,14 +174,29 @@ pub fn train(
             Problem::new(config, inputs, &space, fields, &cost, wjreg).with_validation(validation.as_ref());
         let (outcome, validation_cost) = match &stage.search {
             None => {
-                let outcome = run.optimize(&mut problem)?;
+                let spread = match team {
+                    Some(team) if spreadable(inputs, &cost, team.size()) => {
+                        let (parameters, states) = (problem.parameters.clone(), problem.states.clone());
+                        let setup = StageSetup { number, random_state, wjreg, parameters, states, catchments: true };
+                        let share = Share::new(config, inputs, (&stage.cost_options, &cost), team.size(), 0)?;
+                        let gauges = gauges_per_rank(inputs, team.size());
+                        team.begin_catchments(&setup, share, gauges)
+                            .map_err(|e| SearchStageError::Cluster { stage: number, source: e })?;
+                        Some(team)
+                    }
+                    _ => None,
+                };
+                let outcome = run.optimize(&mut problem, spread.map(|t| t as &dyn Spread))?;
+                if let Some(team) = spread {
+                    team.end_stage().map_err(|e| SearchStageError::Cluster { stage: number, source: e })?;
+                }
                 let v = log.borrow().terms_at(&outcome.x).and_then(|t| t.validation);
                 (outcome, v)
             }
             Some(search) => {
                 if let Some(team) = team {
                     let (parameters, states) = (problem.parameters.clone(), problem.states.clone());
-                    let setup = StageSetup { number, random_state, wjreg, parameters, states };
+                    let setup = StageSetup { number, random_state, wjreg, parameters, states, catchments: false };
                     team.begin_stage(&setup).map_err(|e| SearchStageError::Cluster { stage: number, source: e })?;
                 }
                 let cache = RefCell::new(match &samples_dir {
@@ -323,7 +339,8 @@ struct StageRun<'a, 'p> {
 
 impl StageRun<'_, '_> {
     /// Runs the stage's optimizer from the first guess of `problem`.
-    fn optimize(&mut self, problem: &mut Problem<'_>) -> Result<Outcome, TrainError> {
+    /// Runs the stage's optimizer on `problem`, its `J_obs` from `spread` when given (multi-catchment).
+    fn optimize(&mut self, problem: &mut Problem<'_>, spread: Option<&dyn Spread>) -> Result<Outcome, TrainError> {
         let x0 = self.space.first_guess(&problem.parameters, &problem.states);
         let bounds = self.space.bounds();
         let (log, number, stage) = (self.log, self.number, self.stage);
@@ -360,8 +377,17 @@ impl StageRun<'_, '_> {
             trace.push(row);
             if interrupt.load(Ordering::SeqCst) { Flow::Stop } else { Flow::Continue }
         };
-        let mut objective = Replay { log, inner: problem, stage: number };
-        let outcome = run_optimizer(stage, self.single, &x0, &bounds, &mut objective, &mut observer);
+        let outcome = match spread {
+            Some(spread) => {
+                let mut inner = Spreading { problem, spread };
+                let mut objective = Replay { log, inner: &mut inner, stage: number };
+                run_optimizer(stage, self.single, &x0, &bounds, &mut objective, &mut observer)
+            }
+            None => {
+                let mut objective = Replay { log, inner: problem, stage: number };
+                run_optimizer(stage, self.single, &x0, &bounds, &mut objective, &mut observer)
+            }
+        };
         if let Some(e) = failure {
             return Err(e.into());
         }
@@ -373,7 +399,7 @@ impl StageRun<'_, '_> {
     fn fast_wjreg(&mut self, problem: &mut Problem<'_>) -> Result<f64, TrainError> {
         let x0 = self.space.first_guess(&problem.parameters, &problem.states);
         let j0 = self.evaluate(problem, &x0)?.jobs;
-        let outcome = self.optimize(problem)?;
+        let outcome = self.optimize(problem, None)?;
         let star = self.evaluate_with_jreg(problem, &outcome.x)?;
         Ok(if star.jreg > 0.0 { ((j0 - star.jobs) / star.jreg).max(0.0) } else { 0.0 })
     }
@@ -390,7 +416,7 @@ impl StageRun<'_, '_> {
     ) -> Result<f64, TrainError> {
         let x0 = self.space.first_guess(&problem.parameters, &problem.states);
         let j0 = self.evaluate(problem, &x0)?.jobs;
-        let outcome = self.optimize(problem)?;
+        let outcome = self.optimize(problem, None)?;
         let star = self.evaluate_with_jreg(problem, &outcome.x)?;
         if star.jreg <= 0.0 {
             return Ok(0.0);
@@ -401,7 +427,7 @@ impl StageRun<'_, '_> {
             let w = 10f64.powf(w_fast.log10() + shift);
             let mut p =
                 Problem::new(config, inputs, self.space, fields.clone(), cost, w).with_validation(problem.validation);
-            let o = self.optimize(&mut p)?;
+            let o = self.optimize(&mut p, None)?;
             points.push((w, self.evaluate_with_jreg(&mut p, &o.x)?));
         }
         Ok(lcurve_best(&points))

@@ -13,13 +13,14 @@
 //! NaN in the store). A rank that stops answering gets no more work; at the end, rank 0 ends the MPI job
 //! with `MPI_Abort` (exit status 0) once its outputs are written, so no rank hangs.
 
+pub mod catchments;
 pub mod fault;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod schedule;
 pub mod wire;
 
-use crate::calibration::objective::Problem;
+use crate::calibration::objective::{Problem, Spread};
 use crate::config::Scheduling;
 use crate::model::Fields;
 pub use wire::Evaluated;
@@ -34,6 +35,8 @@ pub struct StageSetup {
     /// The fields the stage starts from, `[V, N]` each.
     pub parameters: Fields,
     pub states: Fields,
+    /// A gradient stage spread over the ranks by catchment ([`catchments`]); a search stage otherwise.
+    pub catchments: bool,
 }
 
 /// Why the ranks could not work together.
@@ -46,8 +49,8 @@ pub enum ClusterError {
     Protocol { rank: usize, message: String },
 }
 
-/// The ranks of a run as rank 0 sees them.
-pub trait Team {
+/// The ranks of a run as rank 0 sees them; as a [`Spread`], the `J_obs` of a multi-catchment stage.
+pub trait Team: Spread {
     /// The number of ranks, rank 0 included.
     fn size(&self) -> usize;
 
@@ -57,12 +60,21 @@ pub trait Team {
     /// The values and terms of each of `xs` ([`Problem::evaluate_batch`]), evaluated over the ranks with
     /// `scheduling` (resolved, not `Auto`), in the order of `xs`; `None` for a set whose evaluation failed
     /// `[mpi] max_run_fail` times.
-    fn evaluate(
+    fn evaluate_sets(
         &self,
         problem: &Problem<'_>,
         scheduling: Scheduling,
         xs: &[&[f64]],
     ) -> Result<Vec<Option<Evaluated>>, ClusterError>;
+
+    /// Starts a multi-catchment gradient stage: the other ranks build it and their share; `share` is rank
+    /// 0's, `gauges` every rank's gauges ([`catchments::gauges_per_rank`]).
+    fn begin_catchments(
+        &self,
+        setup: &StageSetup,
+        share: catchments::Share,
+        gauges: Vec<Vec<usize>>,
+    ) -> Result<(), ClusterError>;
 
     /// Tells the other ranks the stage is over.
     fn end_stage(&self) -> Result<(), ClusterError>;

@@ -9,10 +9,11 @@
 
 pub mod worker;
 
+use super::catchments::{Partial, Share, reduce};
 use super::schedule::{Dispatch, Timing, cut};
 use super::wire::{Evaluated, Message};
 use super::{ClusterError, StageSetup, Team};
-use crate::calibration::objective::Problem;
+use crate::calibration::objective::{Problem, Spread};
 use crate::config::{MpiOptions, Scheduling};
 use mpi::environment::Universe;
 use mpi::point_to_point::{Destination, MatchedReceiveVec, Source};
@@ -70,6 +71,7 @@ pub fn init(options: MpiOptions, names: Vec<&'static str>) -> Option<Role> {
             names,
             state: RefCell::new(state),
             outbox: Outbox::default(),
+            catchments: RefCell::new(None),
         }))
     } else {
         Role::Worker(worker::Worker::new(universe, world, names))
@@ -145,6 +147,8 @@ pub struct MpiTeam {
     names: Vec<&'static str>,
     state: RefCell<State>,
     outbox: Outbox,
+    /// The multi-catchment stage running: rank 0's share and every rank's gauges.
+    catchments: RefCell<Option<(Share, Vec<Vec<usize>>)>>,
 }
 
 impl MpiTeam {
@@ -225,7 +229,27 @@ impl Team for MpiTeam {
         Ok(())
     }
 
+    fn begin_catchments(&self, setup: &StageSetup, share: Share, gauges: Vec<Vec<usize>>) -> Result<(), ClusterError> {
+        let state = self.state.borrow();
+        if let Some(rank) = (1..self.size()).find(|&r| state.ranks[r] != RankState::Free) {
+            let message = "lost in an earlier stage; multi-catchment training needs every rank: run the same command again to resume".into();
+            return Err(ClusterError::Protocol { rank, message });
+        }
+        drop(state);
+        let cells: Vec<String> = gauges.iter().map(|g| format!("{g:?}")).collect();
+        eprintln!(
+            "MPI: stage {}: catchments spread over {} ranks, gauges per rank {}",
+            setup.number,
+            self.size(),
+            cells.join(" ")
+        );
+        self.begin_stage(setup)?;
+        *self.catchments.borrow_mut() = Some((share, gauges));
+        Ok(())
+    }
+
     fn end_stage(&self) -> Result<(), ClusterError> {
+        *self.catchments.borrow_mut() = None;
         let state = self.state.borrow();
         for rank in 1..self.size() {
             if state.ranks[rank] != RankState::Retired {
@@ -235,7 +259,7 @@ impl Team for MpiTeam {
         Ok(())
     }
 
-    fn evaluate(
+    fn evaluate_sets(
         &self,
         problem: &Problem<'_>,
         scheduling: Scheduling,
@@ -370,6 +394,49 @@ impl Team for MpiTeam {
             Ok(())
         })?;
         Ok(results)
+    }
+}
+
+impl Spread for MpiTeam {
+    fn evaluate(
+        &self,
+        problem: &Problem<'_>,
+        x: &[f64],
+        gradient: bool,
+    ) -> Result<(f64, Option<Vec<f64>>, Vec<f32>), Box<dyn std::error::Error + Send + Sync>> {
+        let catchments = self.catchments.borrow();
+        let (share, gauges) = catchments.as_ref().ok_or("no multi-catchment stage is running")?;
+        let size = self.size();
+        let message = Message::Gradient { x: x.to_vec(), gradient };
+        for rank in 1..size {
+            self.send(rank, &message);
+        }
+        let mut partials = vec![None; size];
+        partials[0] = Some(share.evaluate(problem, x, gradient)?);
+        let deadline = Instant::now() + Duration::from_secs_f64(self.options.run_timeout_first);
+        let mut backoff = Backoff::new(Backoff::BUSY);
+        while partials.iter().any(Option::is_none) {
+            match self.poll()? {
+                Some((rank, Message::Partial(Ok(partial)))) => partials[rank] = Some(partial),
+                Some((rank, Message::Partial(Err(message)))) => {
+                    return Err(ClusterError::Protocol { rank, message }.into());
+                }
+                // a late answer to a search stage's overdue chunk
+                Some((_, Message::Done { .. })) => {}
+                Some((rank, other)) => {
+                    let message = format!("unexpected {other:?} during a multi-catchment evaluation");
+                    return Err(ClusterError::Protocol { rank, message }.into());
+                }
+                None if Instant::now() > deadline => {
+                    let rank = partials.iter().position(Option::is_none).expect("one is missing");
+                    let message = format!("no answer within run_timeout_first = {} s", self.options.run_timeout_first);
+                    return Err(ClusterError::Protocol { rank, message }.into());
+                }
+                None => backoff.wait(),
+            }
+        }
+        let partials: Vec<Partial> = partials.into_iter().map(|p| p.expect("every rank answered")).collect();
+        Ok(reduce(&partials, gauges, problem.inputs.mesh.gauges.len(), x.len(), gradient))
     }
 }
 

@@ -2,6 +2,7 @@
 //! unchanged, so values are bitwise the same on every rank), strings as UTF-8 with their length.
 
 use super::StageSetup;
+use super::catchments::Partial;
 use crate::calibration::objective::Terms;
 use crate::model::Fields;
 use crate::model::ann::{AnnShape, AnnWeights};
@@ -24,6 +25,10 @@ pub enum Message {
     Done { task: u64, seconds: f64, result: Result<Vec<Evaluated>, String> },
     /// A worker → rank 0: stopping.
     Stopped,
+    /// Rank 0 → workers: evaluate your share of the catchments at `x` (with the gradient when `gradient`).
+    Gradient { x: Vec<f64>, gradient: bool },
+    /// A worker → rank 0: its share's evaluation, or its error.
+    Partial(Result<Partial, String>),
 }
 
 /// Why bytes are not a message.
@@ -42,6 +47,7 @@ impl Message {
                 w.f64(setup.wjreg);
                 w.fields(&setup.parameters);
                 w.fields(&setup.states);
+                w.u8(setup.catchments as u8);
             }
             Message::Work { task, dim, xs } => {
                 w.u8(2);
@@ -74,6 +80,26 @@ impl Message {
                 }
             }
             Message::Stopped => w.u8(6),
+            Message::Gradient { x, gradient } => {
+                w.u8(7);
+                w.f64s(x);
+                w.u8(*gradient as u8);
+            }
+            Message::Partial(result) => {
+                w.u8(8);
+                match result {
+                    Ok(p) => {
+                        w.u8(1);
+                        w.f64(p.jobs);
+                        w.f64s(&p.gradient);
+                        w.f64s(&p.qsim.iter().map(|&q| q as f64).collect::<Vec<_>>());
+                    }
+                    Err(message) => {
+                        w.u8(0);
+                        w.str(message);
+                    }
+                }
+            }
         }
         w.0
     }
@@ -88,6 +114,7 @@ impl Message {
                 wjreg: r.f64()?,
                 parameters: r.fields(names)?,
                 states: r.fields(names)?,
+                catchments: r.u8()? == 1,
             })),
             2 => Message::Work { task: r.u64()?, dim: r.u64()? as usize, xs: r.f64s()? },
             3 => Message::EndStage,
@@ -111,6 +138,16 @@ impl Message {
                 Message::Done { task, seconds, result }
             }
             6 => Message::Stopped,
+            7 => Message::Gradient { x: r.f64s()?, gradient: r.u8()? == 1 },
+            8 => Message::Partial(match r.u8()? {
+                1 => {
+                    let (jobs, gradient) = (r.f64()?, r.f64s()?);
+                    // f32 values widened to f64 on the way: narrowing them back is exact
+                    let qsim = r.f64s()?.into_iter().map(|q| q as f32).collect();
+                    Ok(Partial { jobs, gradient, qsim })
+                }
+                _ => Err(r.str()?),
+            }),
             kind => return Err(WireError(format!("unknown kind {kind}"))),
         };
         if r.at != bytes.len() {
@@ -257,12 +294,17 @@ mod tests {
             wjreg: 0.125,
             parameters: fields(Some(ann)),
             states: Fields { names: vec!["hp"], ncell: 2, values: vec![0.01, 0.99], weights: vec![], ann: None },
+            catchments: true,
         };
         round_trip(&Message::Stage(Box::new(stage)));
         round_trip(&Message::Work { task: 7, dim: 2, xs: vec![1.0, 2.0, 3.0, 4.0] });
         round_trip(&Message::EndStage);
         round_trip(&Message::Stop);
         round_trip(&Message::Stopped);
+        round_trip(&Message::Gradient { x: vec![0.5, -2.0], gradient: true });
+        let partial = Partial { jobs: 0.25, gradient: vec![1.0, -1e-30], qsim: vec![1.5f32, f32::MIN_POSITIVE, 3e38] };
+        round_trip(&Message::Partial(Ok(partial)));
+        round_trip(&Message::Partial(Err("rank 3: engine error".into())));
         round_trip(&Message::Done { task: 9, seconds: 0.5, result: Err("engine: out of memory".into()) });
         let sets = vec![
             (vec![0.5, f64::INFINITY], Terms { jobs: 0.5, jreg: 0.0, validation: Some(0.75) }),
@@ -291,6 +333,7 @@ mod tests {
             wjreg: 0.0,
             parameters: Fields { names: vec!["kexc"], ncell: 0, values: vec![], weights: vec![], ann: None },
             states: Fields { names: vec![], ncell: 0, values: vec![], weights: vec![], ann: None },
+            catchments: false,
         };
         let err = Message::decode(&Message::Stage(Box::new(stage)).encode(), NAMES).unwrap_err();
         assert!(err.to_string().contains("unknown variable kexc"), "{err}");

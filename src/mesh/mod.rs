@@ -10,6 +10,7 @@
 //! partitions and their order); `tests/reference_mesh.rs` checks this on Cance, Lez and France.
 //! The algorithms are O(N) and stack-free (the France bounding box, 1.24 M cells: ~40 ms).
 
+pub mod components;
 mod delineate;
 mod error;
 mod flwdir;

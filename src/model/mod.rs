@@ -10,6 +10,7 @@ pub mod initializer;
 mod interception;
 mod network;
 mod parameters;
+mod restrict;
 pub mod weights;
 
 pub use domain::load_domain;

@@ -75,6 +75,11 @@ impl ObjectiveError {
     pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self(Box::new(error))
     }
+
+    /// Wraps an error already boxed.
+    pub fn from_boxed(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self(error)
+    }
 }
 
 /// The function to minimise.

@@ -257,7 +257,7 @@ pub fn run_search(ctx: SearchContext<'_, '_>, problem: &Problem<'_>) -> Result<O
             let xs: Vec<&[f64]> = todo.iter().map(|&k| batch[k].x.as_slice()).collect();
             let values = match team {
                 Some(team) => team
-                    .evaluate(problem, scheduling, &xs)
+                    .evaluate_sets(problem, scheduling, &xs)
                     .map_err(|source| SearchStageError::Cluster { stage: number, source })?,
                 None => problem.evaluate_batch(&xs)?.into_iter().map(Some).collect(),
             };

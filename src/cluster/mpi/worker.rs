@@ -6,6 +6,7 @@ use crate::calibration::control::Domain;
 use crate::calibration::cost::GaugeCost;
 use crate::calibration::objective::Problem;
 use crate::calibration::train::{TrainError, stage_cost, stage_space};
+use crate::cluster::catchments::Share;
 use crate::cluster::fault::{Fault, FaultKind};
 use crate::cluster::wire::Message;
 use crate::cluster::{ClusterError, StageSetup};
@@ -88,14 +89,22 @@ impl Worker {
         loop {
             match self.receive()? {
                 Message::Stage(setup) => {
-                    let StageSetup { number, random_state, wjreg, parameters, states } = *setup;
+                    let StageSetup { number, random_state, wjreg, parameters, states, catchments } = *setup;
                     let stage = &config.stages[number - 1];
                     let cost = stage_cost(config, inputs, stage, number).map_err(|e| stage_error(number, e))?;
                     let space = stage_space(config, (stage, number), random_state, (&parameters, &states), &domain)
                         .map_err(|e| stage_error(number, e))?;
                     let problem = Problem::new(config, inputs, &space, (parameters, states), &cost, wjreg)
                         .with_validation(validation.as_ref());
-                    if !self.serve_stage(&problem, &mut given, fault)? {
+                    let go_on = if catchments {
+                        let size = self.world.size() as usize;
+                        let share = Share::new(config, inputs, (&stage.cost_options, &cost), size, rank)
+                            .map_err(|e| stage_error(number, e.into()))?;
+                        self.serve_catchments(&problem, &share)?
+                    } else {
+                        self.serve_stage(&problem, &mut given, fault)?
+                    };
+                    if !go_on {
                         break;
                     }
                 }
@@ -186,6 +195,25 @@ impl Worker {
                 }
             }
         })
+    }
+
+    /// Evaluates this rank's share of a multi-catchment stage at the points rank 0 sends; `false` when rank
+    /// 0 stopped the run instead of ending the stage.
+    fn serve_catchments(&self, problem: &Problem<'_>, share: &Share) -> Result<bool, ClusterError> {
+        loop {
+            match self.receive()? {
+                Message::Gradient { x, gradient } => {
+                    let result = share.evaluate(problem, &x, gradient).map_err(|e| e.to_string());
+                    self.send(&Message::Partial(result));
+                }
+                Message::EndStage => return Ok(true),
+                Message::Stop => return Ok(false),
+                other => {
+                    let message = format!("unexpected {other:?} during a multi-catchment stage");
+                    return Err(ClusterError::Protocol { rank: self.rank(), message });
+                }
+            }
+        }
     }
 
     /// Ends this process when rank 0 stops the run while an evaluation is stuck on its thread (which cannot
