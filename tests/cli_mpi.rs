@@ -427,3 +427,27 @@ random_state = 2
         }
     }
 }
+
+#[test]
+fn every_method_gives_the_store_of_one_process_on_three_ranks() {
+    // one stage per derivative-free method, 48 evaluations each, both schedulings by each method's choice
+    let mut stages = String::new();
+    for (k, method) in hydrograd::samplers::Method::ALL.iter().enumerate() {
+        let objectives = if method.multi_objective() { "objectives = [\"nse\", \"pbias\"]\n" } else { "" };
+        stages += &format!(
+            "\n[[train.stage]]\nmapping = \"uniform\"\noptimizer = \"{}\"\n[train.stage.optimize_options]\nmax_evaluations = 48\nrandom_state = {}\n{objectives}",
+            method.name(),
+            k + 1
+        );
+    }
+    let case = Case::new(&stages);
+    let one = case.run(1, "np1", &[]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    let reference = case.store("np1");
+    let methods = hydrograd::samplers::Method::ALL.len();
+    assert_eq!(reference.iter().map(|r| r.stage).max(), Some(methods as u32), "every method ran");
+    let o = case.run(3, "np3", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(case.store("np3"), reference, "every method: the same rows on 3 ranks");
+    assert_eq!(maps(&case.path("np3/parameters.safetensors")), maps(&case.path("np1/parameters.safetensors")));
+}
