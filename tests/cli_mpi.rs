@@ -6,10 +6,13 @@
 //!
 //! Needs OpenMPI's `mpirun` (the test command installs it) and the `mpi` feature (`required-features`).
 
+#[path = "support/cance30.rs"]
+mod cance30;
 mod common;
 #[path = "support/samples.rs"]
 mod store;
 
+use cance30::{cance_30_days, trace};
 use safetensors::SafeTensors;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -78,12 +81,7 @@ struct Case {
 impl Case {
     /// smash's Cance configuration over its first 30 days with `stages`, in a fresh folder.
     fn new(stages: &str) -> Case {
-        let dir = tempfile::tempdir().unwrap();
-        let text = fs::read_to_string(common::case("cance").join("config.toml")).unwrap();
-        let text = text.replace("end_time = \"2014-11-14 00:00\"", "end_time = \"2014-10-15 00:00\"");
-        assert!(text.contains("2014-10-15"), "the golden Cance case ends on 2014-11-14");
-        fs::write(dir.path().join("cance.toml"), format!("{text}\n{stages}")).unwrap();
-        Case { dir }
+        Case { dir: cance_30_days(stages) }
     }
 
     /// smash's Cance configuration over 30 days in f64 with its two upstream gauges only (V3515010 and
@@ -353,24 +351,6 @@ fn the_demo_sceua_example_runs_on_two_ranks_as_on_one() {
     assert_eq!(run(2), one);
 }
 
-/// `(stage, iteration, cost)` of every row of `trace.parquet` of `out`.
-fn trace(case: &Case, out: &str) -> Vec<(i32, i32, f64)> {
-    use arrow_array::{Float64Array, Int32Array};
-    let file = fs::File::open(case.path(&format!("{out}/trace.parquet"))).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
-    let mut rows = Vec::new();
-    for batch in reader {
-        let b = batch.unwrap();
-        let col = |n: &str| b.column(b.schema().index_of(n).unwrap()).clone();
-        let (s, i, c) = (col("stage"), col("iteration"), col("cost"));
-        let s = s.as_any().downcast_ref::<Int32Array>().unwrap();
-        let i = i.as_any().downcast_ref::<Int32Array>().unwrap();
-        let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
-        rows.extend((0..b.num_rows()).map(|k| (s.value(k), i.value(k), c.value(k))));
-    }
-    rows
-}
-
 #[test]
 fn multi_catchment_training_over_ranks_follows_the_single_process_path() {
     // a regionalization (multi-linear on slope and dd) trained on both catchments at once, then a search
@@ -395,7 +375,7 @@ random_state = 2
     );
     let one = case.run(1, "np1", &[]);
     assert!(one.status.success(), "{}", stderr(&one));
-    let reference = trace(&case, "np1");
+    let reference = trace(&case.path("np1/trace.parquet"));
     assert!(reference.len() >= 4, "{reference:?}");
     let reference_maps = maps(&case.path("np1/parameters.safetensors"));
     for ranks in [2, 3] {
@@ -404,7 +384,7 @@ random_state = 2
         assert!(o.status.success(), "{ranks} ranks:\n{}", stderr(&o));
         assert!(stderr(&o).contains(&format!("MPI: stage 1: catchments spread over {ranks} ranks")), "{}", stderr(&o));
         // the costs and gradients differ from one process by the order of their sums only (f64)
-        let got = trace(&case, &out);
+        let got = trace(&case.path(&format!("{out}/trace.parquet")));
         assert_eq!(got.len(), reference.len(), "{ranks} ranks: the same iterations");
         for (a, b) in got.iter().zip(&reference) {
             assert_eq!((a.0, a.1), (b.0, b.1));

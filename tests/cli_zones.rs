@@ -3,9 +3,12 @@
 //! `hydrograd train` (zone columns in the run store, maps constant on each zone, a decreasing cost), and
 //! zones read from a GeoTIFF of ids.
 
+#[path = "support/cance30.rs"]
+mod cance30;
 mod common;
 
-use arrow_array::{Array, Float64Array, Int32Array};
+use arrow_array::{Array, Float64Array};
+use cance30::{cance_30_days, trace};
 use hydrograd::calibration::control::{ControlSpace, ControlTfm, Domain, Mapping, Selection, Zones};
 use hydrograd::calibration::cost::GaugeCost;
 use hydrograd::calibration::objective::Problem;
@@ -32,12 +35,7 @@ struct Case {
 
 impl Case {
     fn new(stages: &str) -> Case {
-        let dir = tempfile::tempdir().unwrap();
-        let text = fs::read_to_string(common::case("cance").join("config.toml")).unwrap();
-        let text = text.replace("end_time = \"2014-11-14 00:00\"", "end_time = \"2014-10-15 00:00\"");
-        assert!(text.contains("2014-10-15"), "the golden Cance case ends on 2014-11-14");
-        fs::write(dir.path().join("cance.toml"), format!("{text}\n{stages}")).unwrap();
-        Case { dir }
+        Case { dir: cance_30_days(stages) }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -80,22 +78,6 @@ fn zone_values(map: &[f32], zones: &Zones, mesh: &Mesh, name: &str) -> Vec<f32> 
         values.push(v[0]);
     }
     values
-}
-
-/// `(stage, iteration, cost)` of every row of `trace.parquet`.
-fn trace(path: &Path) -> Vec<(i32, i32, f64)> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap()).unwrap().build().unwrap();
-    let mut rows = Vec::new();
-    for batch in reader {
-        let b = batch.unwrap();
-        let col = |n: &str| b.column(b.schema().index_of(n).unwrap()).clone();
-        let (s, i, c) = (col("stage"), col("iteration"), col("cost"));
-        let s = s.as_any().downcast_ref::<Int32Array>().unwrap();
-        let i = i.as_any().downcast_ref::<Int32Array>().unwrap();
-        let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
-        rows.extend((0..b.num_rows()).map(|k| (s.value(k), i.value(k), c.value(k))));
-    }
-    rows
 }
 
 /// Column `name` of the Parquet file `path` (null as NaN).
