@@ -61,6 +61,7 @@ pub fn init(options: MpiOptions, names: Vec<&'static str>) -> Option<Role> {
     if world.size() < 2 {
         return None;
     }
+    abort_on_panic();
     Some(if world.rank() == 0 {
         let ranks = (0..world.size() as usize).map(|_| RankState::Free).collect();
         let state = State { ranks, timing: Timing::default(), stats: Stats::new(world.size() as usize), next_task: 0 };
@@ -76,6 +77,16 @@ pub fn init(options: MpiOptions, names: Vec<&'static str>) -> Option<Role> {
     } else {
         Role::Worker(worker::Worker::new(universe, world, names))
     })
+}
+
+/// Makes a panic on any rank end the whole job (`MPI_Abort`, exit status 101) once it is reported, so that
+/// the other ranks do not wait for it forever.
+fn abort_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        SimpleCommunicator::world().abort(101)
+    }));
 }
 
 /// What rank 0 knows of a worker.
