@@ -11,14 +11,17 @@ mod cance30;
 mod common;
 #[path = "support/samples.rs"]
 mod store;
+#[path = "support/trace.rs"]
+mod trace;
 
-use cance30::{cance_30_days, trace};
+use cance30::cance_30_days;
 use safetensors::SafeTensors;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 use store::{Row, samples};
+use trace::trace;
 
 const NAMES: [&str; 4] = ["cp", "ct", "kexc", "llr"];
 

@@ -4,6 +4,8 @@
 
 #[path = "support/demo_case.rs"]
 mod demo_case;
+#[path = "support/trace.rs"]
+mod trace_rows;
 
 use demo_case::DemoCase as Case;
 use safetensors::SafeTensors;
@@ -44,20 +46,7 @@ fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// `(stage, iteration, cost bits)` of every trace row.
 fn trace(path: &Path) -> Vec<(i32, i32, u64)> {
-    use arrow_array::{Float64Array, Int32Array};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap()).unwrap().build().unwrap();
-    let mut rows = Vec::new();
-    for batch in reader {
-        let b = batch.unwrap();
-        let col = |n: &str| b.column(b.schema().index_of(n).unwrap()).clone();
-        let (s, i, c) = (col("stage"), col("iteration"), col("cost"));
-        let s = s.as_any().downcast_ref::<Int32Array>().unwrap();
-        let i = i.as_any().downcast_ref::<Int32Array>().unwrap();
-        let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
-        rows.extend((0..b.num_rows()).map(|k| (s.value(k), i.value(k), c.value(k).to_bits())));
-    }
-    rows
+    trace_rows::trace(path).into_iter().map(|(s, i, c)| (s, i, c.to_bits())).collect()
 }
 
 #[test]

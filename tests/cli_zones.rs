@@ -6,9 +6,11 @@
 #[path = "support/cance30.rs"]
 mod cance30;
 mod common;
+#[path = "support/trace.rs"]
+mod trace;
 
 use arrow_array::{Array, Float64Array};
-use cance30::{cance_30_days, trace};
+use cance30::cance_30_days;
 use hydrograd::calibration::control::{ControlSpace, ControlTfm, Domain, Mapping, Selection, Zones};
 use hydrograd::calibration::cost::GaugeCost;
 use hydrograd::calibration::objective::Problem;
@@ -23,6 +25,7 @@ use safetensors::SafeTensors;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use trace::trace;
 
 /// Cance's gauges, in the order of its gauge file.
 const GAUGES: [&str; 3] = ["V3524010", "V3515010", "V3517010"];
